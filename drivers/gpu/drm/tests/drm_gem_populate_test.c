@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for populating GEM mmaps: mmap(MAP_POPULATE) and
+ * madvise(MADV_POPULATE_READ/WRITE) on a real shmem GEM object mapped into
+ * the test's mm through a DRM file with DRM_GEM_FOPS.
+ *
+ * Each case runs twice: through the shmem helpers' bulk populate, and through
+ * the generic fallback that drives the object's fault handler. Page tables
+ * are checked with follow_pfnmap_start(): every populated address must map
+ * the object page that its offset into the object names.
+ */
+
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/sizes.h>
+
+#include <kunit/test.h>
+
+#include <drm/drm_device.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_kunit_helpers.h>
+#include <drm/drm_managed.h>
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+#define TEST_PAGES	16
+#define TEST_SIZE	(TEST_PAGES * PAGE_SIZE)
+
+DEFINE_DRM_GEM_FOPS(populate_test_fops);
+
+static const struct drm_driver populate_test_driver = {
+	.driver_features = DRIVER_GEM,
+	.fops = &populate_test_fops,
+	.name = "populate-test",
+	.desc = "GEM populate KUnit test driver",
+	.major = 1,
+};
+
+struct populate_param {
+	const char *desc;
+	bool fallback;		/* no drm_gem_object_funcs.populate */
+};
+
+static const struct populate_param populate_params[] = {
+	{ .desc = "shmem-populate", .fallback = false },
+	{ .desc = "fault-fallback", .fallback = true },
+};
+
+static void populate_param_desc(const struct populate_param *p, char *desc)
+{
+	strscpy(desc, p->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(populate, populate_params, populate_param_desc);
+
+/*
+ * The object's functions and mapping operations, modified per test. They live
+ * in DRM-managed memory: the test's mm, whose mappings use them, may be torn
+ * down after KUnit cleaned the test up, and holds the device through the
+ * mappings' file until then.
+ */
+struct populate_test_ops {
+	struct drm_gem_object_funcs funcs;
+	struct vm_operations_struct vm_ops;
+};
+
+struct populate_test {
+	struct drm_device *drm;
+	struct file *file;
+	struct drm_gem_shmem_object *shmem;
+	struct populate_test_ops *ops;
+	u64 offset;				/* fake mmap offset */
+};
+
+KUNIT_DEFINE_ACTION_WRAPPER(drm_gem_object_put_wrapper, drm_gem_object_put,
+			    struct drm_gem_object *);
+
+static void populate_test_fput(void *file)
+{
+	fput(file);
+	/* Release the file, and those mm teardown dropped, before the device. */
+	flush_delayed_fput();
+}
+
+static int populate_test_init(struct kunit *test)
+{
+	const struct populate_param *param = test->param_value;
+	struct populate_test *t;
+	struct drm_file *priv;
+	struct device *dev;
+	u32 handle;
+	int ret;
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	test->priv = t;
+
+	dev = drm_kunit_helper_alloc_device(test);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+
+	t->drm = __drm_kunit_helper_alloc_drm_device_with_driver(test, dev,
+								  sizeof(*t->drm), 0,
+								  &populate_test_driver);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->drm);
+
+	t->shmem = drm_gem_shmem_create(t->drm, TEST_SIZE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->shmem);
+	ret = kunit_add_action_or_reset(test, drm_gem_object_put_wrapper,
+					&t->shmem->base);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	t->ops = drmm_kzalloc(t->drm, sizeof(*t->ops), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t->ops);
+	t->ops->funcs = *t->shmem->base.funcs;
+	if (param && param->fallback)
+		t->ops->funcs.populate = NULL;
+	t->shmem->base.funcs = &t->ops->funcs;
+
+	ret = drm_gem_create_mmap_offset(&t->shmem->base);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	t->offset = drm_vma_node_offset_addr(&t->shmem->base.vma_node);
+
+	t->file = mock_drm_getfile(t->drm->primary, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->file);
+	ret = kunit_add_action_or_reset(test, populate_test_fput, t->file);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	/* A handle grants the file access to the object's mmap offset. */
+	priv = t->file->private_data;
+	ret = drm_gem_handle_create(priv, &t->shmem->base, &handle);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	return 0;
+}
+
+static unsigned long populate_test_mmap(struct kunit *test, unsigned long prot,
+					unsigned long flags)
+{
+	struct populate_test *t = test->priv;
+	unsigned long addr;
+
+	addr = kunit_vm_mmap(test, t->file, 0, TEST_SIZE, prot, flags, t->offset);
+	KUNIT_ASSERT_FALSE_MSG(test, !addr || IS_ERR_VALUE(addr),
+			       "mmap failed: %ld", (long)addr);
+	return addr;
+}
+
+/*
+ * Count the pages of [addr, addr + npages) that have a page-table entry, and
+ * check that each maps the object page @first + its index (and is writable,
+ * if @writable).
+ */
+static int populate_test_count_ptes(struct kunit *test, unsigned long addr,
+				    int npages, pgoff_t first, bool writable)
+{
+	struct populate_test *t = test->priv;
+	struct mm_struct *mm = current->mm;
+	int i, present = 0;
+
+	mmap_read_lock(mm);
+	for (i = 0; i < npages; i++) {
+		struct follow_pfnmap_args args = {
+			.address = addr + i * PAGE_SIZE,
+		};
+
+		args.vma = vma_lookup(mm, args.address);
+		if (!args.vma || follow_pfnmap_start(&args))
+			continue;
+		present++;
+		KUNIT_EXPECT_EQ_MSG(test, args.pfn,
+				    page_to_pfn(t->shmem->pages[first + i]),
+				    "page %d maps the wrong object page", i);
+		if (writable)
+			KUNIT_EXPECT_TRUE_MSG(test, args.writable,
+					      "page %d is not writable", i);
+		follow_pfnmap_end(&args);
+	}
+	mmap_read_unlock(mm);
+
+	return present;
+}
+
+/* MAP_POPULATE maps every page of the object, writable on a writable map. */
+static void drm_gem_populate_test_map_populate(struct kunit *test)
+{
+	unsigned long addr;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_POPULATE);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, true),
+			TEST_PAGES);
+}
+
+/* Without MAP_POPULATE nothing is mapped until accessed: the control case. */
+static void drm_gem_populate_test_no_populate(struct kunit *test)
+{
+	unsigned long addr;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false),
+			0);
+}
+
+/* MADV_POPULATE_READ and _WRITE map every page of the range. */
+static void drm_gem_populate_test_madv_populate(struct kunit *test)
+{
+	unsigned long addr;
+	int ret;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ret = do_madvise(current->mm, addr, TEST_SIZE / 2, MADV_POPULATE_READ);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false),
+			TEST_PAGES / 2);
+
+	ret = do_madvise(current->mm, addr, TEST_SIZE, MADV_POPULATE_WRITE);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, true),
+			TEST_PAGES);
+}
+
+/* Write populate of a read-only mapping is EINVAL and maps nothing. */
+static void drm_gem_populate_test_readonly(struct kunit *test)
+{
+	unsigned long addr;
+
+	addr = populate_test_mmap(test, PROT_READ, MAP_SHARED);
+	KUNIT_EXPECT_EQ(test, do_madvise(current->mm, addr, TEST_SIZE,
+					 MADV_POPULATE_WRITE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false),
+			0);
+	KUNIT_EXPECT_EQ(test, do_madvise(current->mm, addr, TEST_SIZE,
+					 MADV_POPULATE_READ), 0);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false),
+			TEST_PAGES);
+}
+
+/* PROT_NONE cannot be populated either way: EINVAL, nothing mapped. */
+static void drm_gem_populate_test_prot_none(struct kunit *test)
+{
+	unsigned long addr;
+
+	addr = populate_test_mmap(test, PROT_NONE, MAP_SHARED | MAP_POPULATE);
+	KUNIT_EXPECT_EQ(test, do_madvise(current->mm, addr, TEST_SIZE,
+					 MADV_POPULATE_READ), -EINVAL);
+	KUNIT_EXPECT_EQ(test, do_madvise(current->mm, addr, TEST_SIZE,
+					 MADV_POPULATE_WRITE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false),
+			0);
+}
+
+/* Populating a purged object fails with EFAULT, as an access would SIGBUS. */
+static void drm_gem_populate_test_purged(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	struct drm_gem_shmem_object *shmem = t->shmem;
+	struct sg_table *sgt;
+	unsigned long addr;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
+
+	sgt = drm_gem_shmem_get_pages_sgt(shmem);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	dma_resv_lock(shmem->base.resv, NULL);
+	KUNIT_ASSERT_TRUE(test, drm_gem_shmem_madvise(shmem, 1));
+	KUNIT_ASSERT_TRUE(test, drm_gem_shmem_is_purgeable(shmem));
+	drm_gem_shmem_purge(shmem);
+	dma_resv_unlock(shmem->base.resv);
+
+	KUNIT_EXPECT_EQ(test, do_madvise(current->mm, addr, TEST_SIZE,
+					 MADV_POPULATE_READ), -EFAULT);
+	KUNIT_EXPECT_EQ(test, do_madvise(current->mm, addr, TEST_SIZE,
+					 MADV_POPULATE_WRITE), -EFAULT);
+}
+
+/*
+ * After the head of a mapping is unmapped and a page in the middle too,
+ * populating the pieces left maps each address to its own object page: the
+ * offset comes from vm_pgoff, not from the start of the VMA.
+ */
+static void drm_gem_populate_test_split_vma(struct kunit *test)
+{
+	const int hole = TEST_PAGES / 2;
+	unsigned long addr;
+	int ret;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr, PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr + hole * PAGE_SIZE, PAGE_SIZE), 0);
+
+	ret = do_madvise(current->mm, addr + PAGE_SIZE, (hole - 1) * PAGE_SIZE,
+			 MADV_POPULATE_WRITE);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	ret = do_madvise(current->mm, addr + (hole + 1) * PAGE_SIZE,
+			 (TEST_PAGES - hole - 1) * PAGE_SIZE, MADV_POPULATE_READ);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr + PAGE_SIZE,
+						       hole - 1, 1, true),
+			hole - 1);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr + (hole + 1) * PAGE_SIZE,
+						       TEST_PAGES - hole - 1,
+						       hole + 1, false),
+			TEST_PAGES - hole - 1);
+
+	/* A range over the hole populates up to it, then fails: ENOMEM. */
+	ret = do_madvise(current->mm, addr + PAGE_SIZE, TEST_SIZE - PAGE_SIZE,
+			 MADV_POPULATE_READ);
+	KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+}
+
+/*
+ * mlock() and MAP_LOCKED populate through __mm_populate() without asking for
+ * MAP_POPULATE: device mappings stay unpopulated, as before the hook.
+ */
+static void drm_gem_populate_test_map_locked_unchanged(struct kunit *test)
+{
+	unsigned long addr;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_LOCKED);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false),
+			0);
+}
+
+static int populate_test_cow_mmap(struct drm_gem_object *obj,
+				  struct vm_area_struct *vma)
+{
+	/* Unlike drm_gem_shmem_mmap(), accept a private (COW) mapping. */
+	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
+	return 0;
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(drm_gem_shmem_unpin_wrapper, drm_gem_shmem_unpin,
+			    struct drm_gem_shmem_object *);
+
+/*
+ * A driver that lets a private writable mapping of its PFNs through (as msm
+ * does) must not reach vmf_insert_pfn()'s BUG_ON for COW PFN mappings:
+ * populate refuses COW mappings with EINVAL before calling the driver, and
+ * MAP_POPULATE leaves them alone.
+ */
+static void drm_gem_populate_test_cow_refused(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	unsigned long addr;
+	int ret;
+
+	ret = drm_gem_shmem_pin(t->shmem);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	ret = kunit_add_action_or_reset(test, drm_gem_shmem_unpin_wrapper, t->shmem);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	t->ops->vm_ops.fault = drm_gem_shmem_vm_ops.fault;
+	t->ops->vm_ops.open = drm_gem_vm_open;
+	t->ops->vm_ops.close = drm_gem_vm_close;
+	t->ops->funcs.mmap = populate_test_cow_mmap;
+	t->ops->funcs.vm_ops = &t->ops->vm_ops;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_POPULATE);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false),
+			0);
+	KUNIT_EXPECT_EQ(test, do_madvise(current->mm, addr, TEST_SIZE,
+					 MADV_POPULATE_READ), -EINVAL);
+	KUNIT_EXPECT_EQ(test, do_madvise(current->mm, addr, TEST_SIZE,
+					 MADV_POPULATE_WRITE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false),
+			0);
+}
+
+static struct kunit_case drm_gem_populate_test_cases[] = {
+	KUNIT_CASE_PARAM(drm_gem_populate_test_map_populate, populate_gen_params),
+	KUNIT_CASE_PARAM(drm_gem_populate_test_no_populate, populate_gen_params),
+	KUNIT_CASE_PARAM(drm_gem_populate_test_madv_populate, populate_gen_params),
+	KUNIT_CASE_PARAM(drm_gem_populate_test_readonly, populate_gen_params),
+	KUNIT_CASE_PARAM(drm_gem_populate_test_prot_none, populate_gen_params),
+	KUNIT_CASE_PARAM(drm_gem_populate_test_purged, populate_gen_params),
+	KUNIT_CASE_PARAM(drm_gem_populate_test_split_vma, populate_gen_params),
+	KUNIT_CASE_PARAM(drm_gem_populate_test_map_locked_unchanged, populate_gen_params),
+	KUNIT_CASE_PARAM(drm_gem_populate_test_cow_refused, populate_gen_params),
+	{}
+};
+
+static struct kunit_suite drm_gem_populate_test_suite = {
+	.name = "drm_gem_populate",
+	.init = populate_test_init,
+	.test_cases = drm_gem_populate_test_cases,
+};
+
+kunit_test_suite(drm_gem_populate_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for populating GEM mmaps");
+MODULE_LICENSE("GPL");
