@@ -5,7 +5,7 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
-KSRC=$BUILD/linux			# assembled kernel tree (a git repository)
+KSRC=${KSRC:-$BUILD/linux}		# assembled kernel tree (a git repository)
 BASE_TAG=v6.12.117-base			# pristine Debian linux-source-6.12 import
 KVER=6.12.117
 KPKG=linux-source-6.12

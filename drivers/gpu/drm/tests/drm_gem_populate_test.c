@@ -57,22 +57,17 @@ static void populate_param_desc(const struct populate_param *p, char *desc)
 
 KUNIT_ARRAY_PARAM(populate, populate_params, populate_param_desc);
 
-/*
- * The object's functions and mapping operations, modified per test. They live
- * in DRM-managed memory: the test's mm, whose mappings use them, may be torn
- * down after KUnit cleaned the test up, and holds the device through the
- * mappings' file until then.
- */
-struct populate_test_ops {
-	struct drm_gem_object_funcs funcs;
-	struct vm_operations_struct vm_ops;
-};
-
 struct populate_test {
 	struct drm_device *drm;
 	struct file *file;
 	struct drm_gem_shmem_object *shmem;
-	struct populate_test_ops *ops;
+	/*
+	 * The object's functions, modified per test, in DRM-managed memory:
+	 * the test's mm, whose mappings use them, may be torn down after
+	 * KUnit cleaned the test up; it holds the device through the
+	 * mappings' file until then.
+	 */
+	struct drm_gem_object_funcs *funcs;
 	u64 offset;				/* fake mmap offset */
 };
 
@@ -102,9 +97,8 @@ static int populate_test_init(struct kunit *test)
 	dev = drm_kunit_helper_alloc_device(test);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
 
-	t->drm = __drm_kunit_helper_alloc_drm_device_with_driver(test, dev,
-								  sizeof(*t->drm), 0,
-								  &populate_test_driver);
+	t->drm = __drm_kunit_helper_alloc_drm_device_with_driver(test, dev, sizeof(*t->drm),
+								 0, &populate_test_driver);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->drm);
 
 	t->shmem = drm_gem_shmem_create(t->drm, TEST_SIZE);
@@ -113,12 +107,12 @@ static int populate_test_init(struct kunit *test)
 					&t->shmem->base);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 
-	t->ops = drmm_kzalloc(t->drm, sizeof(*t->ops), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, t->ops);
-	t->ops->funcs = *t->shmem->base.funcs;
+	t->funcs = drmm_kmalloc(t->drm, sizeof(*t->funcs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t->funcs);
+	*t->funcs = *t->shmem->base.funcs;
 	if (param && param->fallback)
-		t->ops->funcs.populate = NULL;
-	t->shmem->base.funcs = &t->ops->funcs;
+		t->funcs->populate = NULL;
+	t->shmem->base.funcs = t->funcs;
 
 	ret = drm_gem_create_mmap_offset(&t->shmem->base);
 	KUNIT_ASSERT_EQ(test, ret, 0);
@@ -336,6 +330,18 @@ static int populate_test_cow_mmap(struct drm_gem_object *obj,
 	return 0;
 }
 
+static vm_fault_t populate_test_cow_fault(struct vm_fault *vmf)
+{
+	return drm_gem_shmem_vm_ops.fault(vmf);
+}
+
+/* The pages are pinned by the test, not by the mapping. */
+static const struct vm_operations_struct populate_test_cow_vm_ops = {
+	.fault = populate_test_cow_fault,
+	.open = drm_gem_vm_open,
+	.close = drm_gem_vm_close,
+};
+
 KUNIT_DEFINE_ACTION_WRAPPER(drm_gem_shmem_unpin_wrapper, drm_gem_shmem_unpin,
 			    struct drm_gem_shmem_object *);
 
@@ -356,11 +362,8 @@ static void drm_gem_populate_test_cow_refused(struct kunit *test)
 	ret = kunit_add_action_or_reset(test, drm_gem_shmem_unpin_wrapper, t->shmem);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 
-	t->ops->vm_ops.fault = drm_gem_shmem_vm_ops.fault;
-	t->ops->vm_ops.open = drm_gem_vm_open;
-	t->ops->vm_ops.close = drm_gem_vm_close;
-	t->ops->funcs.mmap = populate_test_cow_mmap;
-	t->ops->funcs.vm_ops = &t->ops->vm_ops;
+	t->funcs->mmap = populate_test_cow_mmap;
+	t->funcs->vm_ops = &populate_test_cow_vm_ops;
 
 	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_POPULATE);

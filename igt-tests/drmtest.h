@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small helpers shared by the DRM uAPI tests: find a card node by driver
+ * name, create and map dumb buffers, count minor page faults, and fill or
+ * check a per-page data pattern.
+ */
+#ifndef DRMTEST_H
+#define DRMTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A dumb buffer object on a card node. */
+struct drmtest_bo {
+	int fd;			/* DRM fd the handle belongs to */
+	uint32_t handle;
+	uint32_t pitch;
+	uint64_t size;		/* as returned by the kernel */
+	uint64_t offset;	/* fake offset for mmap() on fd */
+};
+
+/* How drmtest_touch() accesses each page. */
+enum drmtest_touch {
+	DRMTEST_TOUCH_READ,	/* volatile read of the first dword */
+	DRMTEST_TOUCH_WRITE,	/* volatile write of the page index to it */
+	DRMTEST_TOUCH_RMW,	/* read it and write the same value back */
+};
+
+size_t drmtest_page_size(void);
+
+/*
+ * Open the first /dev/dri/card* node whose driver (drmGetVersion()->name)
+ * is @driver. Returns the fd (O_RDWR | O_CLOEXEC), or -1 with errno set
+ * (ENODEV: no such device).
+ */
+int drmtest_open_driver(const char *driver);
+
+/*
+ * Create a dumb buffer of at least @size bytes: bpp 32, width 1024 and as
+ * many rows as needed. Fills @bo (including the fake mmap offset) and
+ * returns 0, or a negative errno.
+ */
+int drmtest_bo_create(int fd, uint64_t size, struct drmtest_bo *bo);
+int drmtest_bo_destroy(struct drmtest_bo *bo);
+
+/*
+ * mmap() @len bytes of @bo, from its start, on its fd. @addr, @prot and
+ * @flags are passed through. Returns MAP_FAILED with errno set on failure.
+ */
+void *drmtest_bo_mmap(const struct drmtest_bo *bo, void *addr, size_t len,
+		      int prot, int flags);
+
+/* ru_minflt of the calling process (getrusage(RUSAGE_SELF)). */
+long drmtest_minflt(void);
+
+/* Access every page of [ptr, ptr + len) once, as @mode says. */
+void drmtest_touch(void *ptr, size_t len, enum drmtest_touch mode);
+
+/*
+ * drmtest_touch() between two getrusage() calls; returns the minor faults
+ * it cost. Code, stack and the rusage buffers are faulted in beforehand,
+ * so only faults on [ptr, ptr + len) are counted.
+ */
+long drmtest_touch_faults(void *ptr, size_t len, enum drmtest_touch mode);
+
+/*
+ * The data pattern: dword @dword of buffer page @page holds a value that
+ * encodes both, mixed with @seed.
+ */
+uint32_t drmtest_pattern(uint32_t seed, size_t page, size_t dword);
+
+/* Write the pattern of buffer pages [first_page, first_page + npages) at ptr. */
+void drmtest_fill_pattern(void *ptr, size_t first_page, size_t npages,
+			  uint32_t seed);
+
+/*
+ * Check the pattern of buffer pages [first_page, first_page + npages) at
+ * ptr. Returns -1 if every dword matches, else the index (from ptr) of the
+ * first dword that does not; *found (if not NULL) gets its value.
+ */
+ssize_t drmtest_check_pattern(const void *ptr, size_t first_page,
+			      size_t npages, uint32_t seed, uint32_t *found);
+
+#endif /* DRMTEST_H */

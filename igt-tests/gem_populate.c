@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gem_populate: mmap(MAP_POPULATE) and madvise(MADV_POPULATE_READ/WRITE) on
+ * DRM GEM buffer mappings.
+ *
+ * GEM mmaps are VM_PFNMAP (TTM: also VM_IO) device mappings. Stock kernels
+ * skip them in MAP_POPULATE and fail MADV_POPULATE_* with EINVAL; with the
+ * file_operations.populate hook both prefault every page, so touching the
+ * pages afterwards costs no page fault at all. Faults are counted with
+ * getrusage(RUSAGE_SELF).ru_minflt around a loop that touches each page
+ * once.
+ *
+ * Every test runs on dumb buffers of the card node of each driver variant and
+ * is skipped when that driver has no device.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+
+/* The harness's SIGALRM handler does not use its ucontext argument. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+
+#include "drmtest.h"
+
+/* From the patched include/uapi/drm/drm.h, for older uAPI headers. */
+#ifndef DRM_CAP_GEM_MMAP_ADVICE
+#define DRM_CAP_GEM_MMAP_ADVICE		0x16
+#endif
+#ifndef DRM_GEM_MMAP_ADVICE_POPULATE
+#define DRM_GEM_MMAP_ADVICE_POPULATE	(1 << 0)
+#endif
+#ifndef DRM_GEM_MMAP_ADVICE_PURGEABLE
+#define DRM_GEM_MMAP_ADVICE_PURGEABLE	(1 << 1)
+#endif
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ	22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23
+#endif
+
+/* Default buffer object size: 1 MiB, 256 pages of 4 KiB. */
+#define BO_SIZE			(1024 * 1024)
+
+/* Bounds of populate_races_munmap. */
+#define RACE_ROUNDS		2000
+#define RACE_MSEC		2000
+
+#define RW			(PROT_READ | PROT_WRITE)
+
+FIXTURE(populate) {
+	int fd;
+	struct drmtest_bo bo;
+	size_t page_size;
+	size_t size;		/* bytes mapped: the whole BO */
+	long npages;
+};
+
+FIXTURE_VARIANT(populate) {
+	const char *driver;	/* drmGetVersion()->name */
+	/*
+	 * Most pages one CPU fault maps: the shmem helpers map one page per
+	 * fault, TTM prefaults up to TTM_BO_VM_NUM_PREFAULT (16).
+	 */
+	unsigned int fault_pages;
+};
+
+FIXTURE_VARIANT_ADD(populate, vgem) {
+	.driver = "vgem",
+	.fault_pages = 1,
+};
+
+FIXTURE_VARIANT_ADD(populate, virtio_gpu) {
+	.driver = "virtio_gpu",
+	.fault_pages = 1,
+};
+
+FIXTURE_VARIANT_ADD(populate, bochs) {
+	.driver = "bochs-drm",
+	.fault_pages = 16,
+};
+
+FIXTURE_SETUP(populate)
+{
+	int ret;
+
+	self->fd = drmtest_open_driver(variant->driver);
+	if (self->fd < 0)
+		SKIP(return, "no %s device", variant->driver);
+
+	ret = drmtest_bo_create(self->fd, BO_SIZE, &self->bo);
+	ASSERT_EQ(0, ret) TH_LOG("creating a %d byte dumb buffer: %s",
+				 BO_SIZE, strerror(-ret));
+
+	self->page_size = drmtest_page_size();
+	ASSERT_EQ(0ULL, self->bo.size % self->page_size)
+		TH_LOG("dumb buffer size %llu is not a whole number of pages",
+		       (unsigned long long)self->bo.size);
+	self->size = self->bo.size;
+	self->npages = self->size / self->page_size;
+}
+
+FIXTURE_TEARDOWN(populate)
+{
+	drmtest_bo_destroy(&self->bo);
+	close(self->fd);
+}
+
+/* madvise() returning 0 or the errno it failed with. */
+static int madv(void *addr, size_t len, int advice)
+{
+	return madvise(addr, len, advice) ? errno : 0;
+}
+
+static char *map_bo(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(populate) *self, void *addr, int prot,
+		    int flags)
+{
+	char *p = drmtest_bo_mmap(&self->bo, addr, self->size, prot, flags);
+
+	ASSERT_NE(MAP_FAILED, p)
+		TH_LOG("mmap(prot %#x, flags %#x) of the dumb buffer: %s",
+		       prot, flags, strerror(errno));
+	return p;
+}
+
+/* Buffer pages [first, first + n) at p must hold their pattern. */
+static void assert_pattern(struct __test_metadata *_metadata, const char *p,
+			   size_t first, size_t n, uint32_t seed,
+			   const char *what)
+{
+	const size_t dwords = drmtest_page_size() / sizeof(uint32_t);
+	uint32_t found = 0;
+	ssize_t bad;
+
+	bad = drmtest_check_pattern(p, first, n, seed, &found);
+	ASSERT_EQ(-1, bad) {
+		size_t page = first + bad / dwords, dword = bad % dwords;
+
+		TH_LOG("%s: page %zu dword %zu holds %#x, expected %#x (page %u's data?)",
+		       what, page, dword, found,
+		       drmtest_pattern(seed, page, dword),
+		       (found ^ seed) >> 16);
+	}
+}
+
+/*
+ * Touching @npages pages that nothing populated must cost one fault per page
+ * with the shmem helpers, and at least one fault per fault_pages with TTM.
+ */
+static void assert_fault_path(struct __test_metadata *_metadata,
+			      const FIXTURE_VARIANT(populate) *variant,
+			      long faults, long npages, const char *what)
+{
+	if (variant->fault_pages == 1) {
+		ASSERT_EQ(npages, faults)
+			TH_LOG("%s: %ld faults for %ld pages, expected one per page",
+			       what, faults, npages);
+	} else {
+		ASSERT_GT(faults, 0)
+			TH_LOG("%s: no fault at all for %ld unpopulated pages",
+			       what, npages);
+		ASSERT_GE(faults, npages / (long)variant->fault_pages)
+			TH_LOG("%s: %ld faults for %ld pages, expected at least one per %u",
+			       what, faults, npages, variant->fault_pages);
+	}
+}
+
+/* Data written through one mapping is read back through a new one. */
+TEST_F(populate, mmap_shows_written_data)
+{
+	const uint32_t seed = 0x11000000;
+	char *p;
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	drmtest_fill_pattern(p, 0, self->npages, seed);
+	ASSERT_EQ(0, munmap(p, self->size));
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	assert_pattern(_metadata, p, 0, self->npages, seed, "second mapping");
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* MAP_POPULATE is accepted, and writes through such a mapping reach the BO. */
+TEST_F(populate, map_populate_accepted)
+{
+	const uint32_t seed = 0x22000000;
+	char *p, *q;
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED | MAP_POPULATE);
+	drmtest_fill_pattern(p, 0, self->npages, seed);
+
+	q = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	assert_pattern(_metadata, q, 0, self->npages, seed,
+		       "plain mapping after writes through a MAP_POPULATE one");
+	ASSERT_EQ(0, munmap(q, self->size));
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* MAP_POPULATE maps every page of the BO, and the right ones: no fault later. */
+TEST_F(populate, map_populate_no_faults)
+{
+	const uint32_t seed = 0x33000000;
+	long faults;
+	char *p;
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	drmtest_fill_pattern(p, 0, self->npages, seed);
+	ASSERT_EQ(0, munmap(p, self->size));
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED | MAP_POPULATE);
+	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_RMW);
+	ASSERT_EQ(0, faults)
+		TH_LOG("read+write of %ld MAP_POPULATE'd pages cost %ld faults",
+		       self->npages, faults);
+	assert_pattern(_metadata, p, 0, self->npages, seed,
+		       "MAP_POPULATE'd mapping");
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* MADV_POPULATE_WRITE prefaults a whole writable mapping. */
+TEST_F(populate, madv_populate_write_no_faults)
+{
+	const uint32_t seed = 0x44000000;
+	long faults;
+	char *p;
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	drmtest_fill_pattern(p, 0, self->npages, seed);
+	ASSERT_EQ(0, munmap(p, self->size));
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	ASSERT_EQ(0, madv(p, self->size, MADV_POPULATE_WRITE))
+		TH_LOG("MADV_POPULATE_WRITE on a GEM mapping failed");
+	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_RMW);
+	ASSERT_EQ(0, faults)
+		TH_LOG("read+write of %ld pages after MADV_POPULATE_WRITE cost %ld faults",
+		       self->npages, faults);
+	assert_pattern(_metadata, p, 0, self->npages, seed,
+		       "MADV_POPULATE_WRITE'd mapping");
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* MADV_POPULATE_READ prefaults a whole mapping for reading. */
+TEST_F(populate, madv_populate_read_no_faults)
+{
+	const uint32_t seed = 0x55000000;
+	long faults;
+	char *p;
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	drmtest_fill_pattern(p, 0, self->npages, seed);
+	ASSERT_EQ(0, munmap(p, self->size));
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	ASSERT_EQ(0, madv(p, self->size, MADV_POPULATE_READ))
+		TH_LOG("MADV_POPULATE_READ on a GEM mapping failed");
+	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_READ);
+	ASSERT_EQ(0, faults)
+		TH_LOG("reading %ld pages after MADV_POPULATE_READ cost %ld faults",
+		       self->npages, faults);
+	assert_pattern(_metadata, p, 0, self->npages, seed,
+		       "MADV_POPULATE_READ'd mapping");
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* Control: without populate, touching costs the driver's faults-per-page. */
+TEST_F(populate, fault_per_page_control)
+{
+	long faults;
+	char *p;
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_WRITE);
+	assert_fault_path(_metadata, variant, faults, self->npages,
+			  "writing a plain mapping");
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* A read-only mapping can be populated for read but not for write. */
+TEST_F(populate, populate_write_readonly_einval)
+{
+	long faults;
+	char *p;
+
+	p = map_bo(_metadata, self, NULL, PROT_READ, MAP_SHARED);
+	ASSERT_EQ(EINVAL, madv(p, self->size, MADV_POPULATE_WRITE))
+		TH_LOG("MADV_POPULATE_WRITE on a PROT_READ mapping must fail with EINVAL");
+	ASSERT_EQ(0, madv(p, self->size, MADV_POPULATE_READ))
+		TH_LOG("MADV_POPULATE_READ on a PROT_READ mapping failed");
+	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_READ);
+	ASSERT_EQ(0, faults)
+		TH_LOG("reading %ld pages after MADV_POPULATE_READ cost %ld faults",
+		       self->npages, faults);
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* A PROT_NONE mapping can be populated neither for read nor for write. */
+TEST_F(populate, populate_prot_none_einval)
+{
+	char *p;
+
+	p = map_bo(_metadata, self, NULL, PROT_NONE, MAP_SHARED);
+	ASSERT_EQ(EINVAL, madv(p, self->size, MADV_POPULATE_READ))
+		TH_LOG("MADV_POPULATE_READ on a PROT_NONE mapping must fail with EINVAL");
+	ASSERT_EQ(EINVAL, madv(p, self->size, MADV_POPULATE_WRITE))
+		TH_LOG("MADV_POPULATE_WRITE on a PROT_NONE mapping must fail with EINVAL");
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* A hole after the BO makes populate fail with ENOMEM, after doing the BO. */
+TEST_F(populate, populate_hole_enomem)
+{
+	char *range, *p;
+	long faults;
+
+	/* Reserve two BOs' worth, put the BO in front and punch out the rest. */
+	range = mmap(NULL, 2 * self->size, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, range) TH_LOG("reserving address space: %s",
+					    strerror(errno));
+	p = map_bo(_metadata, self, range, RW, MAP_SHARED | MAP_FIXED);
+	ASSERT_EQ(range, p);
+	ASSERT_EQ(0, munmap(range + self->size, self->size));
+
+	ASSERT_EQ(ENOMEM, madv(range, 2 * self->size, MADV_POPULATE_WRITE))
+		TH_LOG("MADV_POPULATE_WRITE over BO + hole must fail with ENOMEM");
+	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_RMW);
+	ASSERT_EQ(0, faults)
+		TH_LOG("the BO in front of the hole was not populated: %ld faults for %ld pages",
+		       faults, self->npages);
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* A start address that is not page aligned is refused, populating nothing. */
+TEST_F(populate, populate_unaligned_einval)
+{
+	size_t len = self->size - self->page_size;
+	long faults;
+	char *p;
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	ASSERT_EQ(EINVAL, madv(p + 1, len, MADV_POPULATE_WRITE))
+		TH_LOG("MADV_POPULATE_WRITE at an unaligned start must fail with EINVAL");
+	ASSERT_EQ(EINVAL, madv(p + 1, len, MADV_POPULATE_READ))
+		TH_LOG("MADV_POPULATE_READ at an unaligned start must fail with EINVAL");
+	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_WRITE);
+	assert_fault_path(_metadata, variant, faults, self->npages,
+			  "writing after the refused populate calls");
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* GEM helpers refuse private (COW) mappings; populate must refuse them too. */
+TEST_F(populate, map_private_refused)
+{
+	char *p;
+
+	p = drmtest_bo_mmap(&self->bo, NULL, self->size, RW, MAP_PRIVATE);
+	if (p == MAP_FAILED) {
+		ASSERT_EQ(EINVAL, errno)
+			TH_LOG("MAP_PRIVATE of a GEM object failed with %s, expected EINVAL",
+			       strerror(errno));
+		return;
+	}
+	TH_LOG("MAP_PRIVATE of a GEM object unexpectedly succeeded");
+	ASSERT_EQ(EINVAL, madv(p, self->size, MADV_POPULATE_WRITE))
+		TH_LOG("MADV_POPULATE_WRITE on a private GEM mapping must fail with EINVAL");
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* Populate on the pieces of a split mapping maps each page at its own offset. */
+TEST_F(populate, partial_munmap_populates_right_pages)
+{
+	const uint32_t seed = 0x66000000;
+	const size_t ps = self->page_size;
+	const size_t n = self->npages, mid = n / 2;
+	long faults;
+	char *p;
+
+	ASSERT_GE(self->npages, 4) TH_LOG("BO too small to split");
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	drmtest_fill_pattern(p, 0, n, seed);
+	ASSERT_EQ(0, munmap(p, self->size));
+
+	/* Pieces left: pages [1, mid) and [mid + 1, n). */
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	ASSERT_EQ(0, munmap(p, ps));
+	ASSERT_EQ(0, munmap(p + mid * ps, ps));
+
+	ASSERT_EQ(0, madv(p + ps, (mid - 1) * ps, MADV_POPULATE_WRITE))
+		TH_LOG("MADV_POPULATE_WRITE of pages [1, %zu) failed", mid);
+	ASSERT_EQ(0, madv(p + (mid + 1) * ps, (n - mid - 1) * ps,
+			  MADV_POPULATE_WRITE))
+		TH_LOG("MADV_POPULATE_WRITE of pages [%zu, %zu) failed",
+		       mid + 1, n);
+
+	faults = drmtest_touch_faults(p + ps, (mid - 1) * ps,
+				      DRMTEST_TOUCH_RMW);
+	faults += drmtest_touch_faults(p + (mid + 1) * ps, (n - mid - 1) * ps,
+				       DRMTEST_TOUCH_RMW);
+	ASSERT_EQ(0, faults)
+		TH_LOG("read+write of the %zu populated pieces' pages cost %ld faults",
+		       n - 2, faults);
+	assert_pattern(_metadata, p + ps, 1, mid - 1, seed,
+		       "populated piece after the unmapped head");
+	assert_pattern(_metadata, p + (mid + 1) * ps, mid + 1, n - mid - 1,
+		       seed, "populated piece after the unmapped middle page");
+	ASSERT_EQ(0, munmap(p + ps, (mid - 1) * ps));
+	ASSERT_EQ(0, munmap(p + (mid + 1) * ps, (n - mid - 1) * ps));
+
+	/* Same through the fault path, on a mapping without its head. */
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	ASSERT_EQ(0, munmap(p, ps));
+	assert_pattern(_metadata, p + ps, 1, n - 1, seed,
+		       "faulted mapping after the unmapped head");
+	ASSERT_EQ(0, munmap(p + ps, (n - 1) * ps));
+}
+
+/* Populate walks VMAs split by mprotect, with each VMA's own permissions. */
+TEST_F(populate, mprotect_split)
+{
+	const size_t third = self->npages / 3 * self->page_size;
+	const long third_pages = self->npages / 3;
+	const size_t tail = self->size - 2 * third;
+	long faults;
+	char *p;
+
+	ASSERT_GT(third_pages, 0) TH_LOG("BO too small to split in three");
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	ASSERT_EQ(0, mprotect(p + third, third, PROT_READ));
+
+	ASSERT_EQ(0, madv(p, self->size, MADV_POPULATE_READ))
+		TH_LOG("MADV_POPULATE_READ over RW|R|RW VMAs failed");
+	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_READ);
+	ASSERT_EQ(0, faults)
+		TH_LOG("reading %ld pages after MADV_POPULATE_READ over RW|R|RW cost %ld faults",
+		       self->npages, faults);
+	ASSERT_EQ(EINVAL, madv(p, self->size, MADV_POPULATE_WRITE))
+		TH_LOG("MADV_POPULATE_WRITE over a read-only VMA must fail with EINVAL");
+	ASSERT_EQ(0, madv(p, third, MADV_POPULATE_WRITE))
+		TH_LOG("MADV_POPULATE_WRITE of the first (RW) third failed");
+	faults = drmtest_touch_faults(p, third, DRMTEST_TOUCH_WRITE);
+	ASSERT_EQ(0, faults)
+		TH_LOG("writing %ld pages of the populated first third cost %ld faults",
+		       third_pages, faults);
+	ASSERT_EQ(0, munmap(p, self->size));
+
+	/* On a fresh split mapping, populating the first third stays there. */
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	ASSERT_EQ(0, mprotect(p + third, third, PROT_READ));
+	ASSERT_EQ(0, madv(p, third, MADV_POPULATE_WRITE))
+		TH_LOG("MADV_POPULATE_WRITE of the first third of a fresh mapping failed");
+	faults = drmtest_touch_faults(p, third, DRMTEST_TOUCH_WRITE);
+	ASSERT_EQ(0, faults)
+		TH_LOG("writing %ld pages of the populated first third cost %ld faults",
+		       third_pages, faults);
+	faults = drmtest_touch_faults(p + 2 * third, tail, DRMTEST_TOUCH_WRITE);
+	assert_fault_path(_metadata, variant, faults,
+			  (long)(tail / self->page_size),
+			  "writing the last third, which was not populated");
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* Exit codes of populate_child(). */
+enum {
+	CHILD_OK,
+	CHILD_POPULATE_FAILED,
+	CHILD_FAULTED,
+};
+
+static int populate_child(char *p, size_t size, uint32_t seed)
+{
+	const size_t npages = size / drmtest_page_size();
+	long faults;
+
+	if (madvise(p, size, MADV_POPULATE_WRITE)) {
+		fprintf(stderr, "# child: MADV_POPULATE_WRITE: %s\n",
+			strerror(errno));
+		return CHILD_POPULATE_FAILED;
+	}
+	faults = drmtest_touch_faults(p, size, DRMTEST_TOUCH_WRITE);
+	if (faults) {
+		fprintf(stderr, "# child: writing %zu populated pages cost %ld faults\n",
+			npages, faults);
+		return CHILD_FAULTED;
+	}
+	drmtest_fill_pattern(p, 0, npages, seed);
+	return CHILD_OK;
+}
+
+/* A mapping inherited over fork() is populated in, and for, the child. */
+TEST_F(populate, populate_after_fork)
+{
+	static const char *const child_errors[] = {
+		[CHILD_OK] = "success",
+		[CHILD_POPULATE_FAILED] = "MADV_POPULATE_WRITE failed",
+		[CHILD_FAULTED] = "touching populated pages faulted",
+	};
+	const uint32_t seed = 0x77000000;
+	int status, code;
+	pid_t pid;
+	char *p;
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid) TH_LOG("fork: %s", strerror(errno));
+	if (pid == 0)
+		_exit(populate_child(p, self->size, seed));
+
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status))
+		TH_LOG("child did not exit normally: wait status %#x", status);
+	code = WEXITSTATUS(status);
+	ASSERT_EQ(CHILD_OK, code)
+		TH_LOG("child: %s", code < (int)ARRAY_SIZE(child_errors) ?
+		       child_errors[code] : "unknown exit code");
+
+	assert_pattern(_metadata, p, 0, self->npages, seed,
+		       "parent's mapping after the child wrote");
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+struct populate_race {
+	char *addr;
+	size_t len;
+	atomic_bool stop;
+	atomic_long populated;	/* populate calls that returned 0 */
+	atomic_long unmapped;	/* ... that returned ENOMEM */
+	atomic_long failed;	/* ... that returned anything else */
+	atomic_int bad_errno;
+};
+
+static void *populate_loop(void *arg)
+{
+	struct populate_race *r = arg;
+
+	while (!atomic_load(&r->stop)) {
+		int err = madv(r->addr, r->len, MADV_POPULATE_WRITE);
+
+		if (!err) {
+			atomic_fetch_add(&r->populated, 1);
+		} else if (err == ENOMEM) {
+			atomic_fetch_add(&r->unmapped, 1);
+		} else {
+			atomic_fetch_add(&r->failed, 1);
+			atomic_store(&r->bad_errno, err);
+		}
+	}
+	return NULL;
+}
+
+static long elapsed_msec(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000 +
+	       (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/* Populate racing munmap + remap of its range neither crashes nor misbehaves. */
+TEST_F(populate, populate_races_munmap)
+{
+	const uint32_t seed = 0x88000000;
+	struct populate_race r = {};
+	struct timespec start;
+	int rounds, map_err = 0;
+	pthread_t thread;
+	long faults;
+	char *p, *q;
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	drmtest_fill_pattern(p, 0, self->npages, seed);
+
+	r.addr = p;
+	r.len = self->size;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, populate_loop, &r));
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (rounds = 0; rounds < RACE_ROUNDS; rounds++) {
+		if (elapsed_msec(&start) >= RACE_MSEC)
+			break;
+		if (munmap(p, self->size)) {
+			map_err = errno;
+			break;
+		}
+		/* Nothing else maps here meanwhile; NOREPLACE would tell. */
+		q = drmtest_bo_mmap(&self->bo, p, self->size, RW,
+				    MAP_SHARED | MAP_FIXED_NOREPLACE);
+		if (q != p) {
+			map_err = q == MAP_FAILED ? errno : EADDRNOTAVAIL;
+			if (q != MAP_FAILED)
+				munmap(q, self->size);
+			break;
+		}
+	}
+	atomic_store(&r.stop, true);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+
+	ASSERT_EQ(0, map_err)
+		TH_LOG("round %d: unmapping/remapping the BO at %p: %s",
+		       rounds, p, strerror(map_err));
+	ASSERT_EQ(0, atomic_load(&r.failed))
+		TH_LOG("MADV_POPULATE_WRITE racing munmap failed %ld times, last with %s; only ENOMEM is allowed",
+		       atomic_load(&r.failed), strerror(atomic_load(&r.bad_errno)));
+	TH_LOG("%d remaps; populate: %ld done, %ld hit the unmapped range",
+	       rounds, atomic_load(&r.populated), atomic_load(&r.unmapped));
+
+	ASSERT_EQ(0, madv(p, self->size, MADV_POPULATE_WRITE))
+		TH_LOG("final MADV_POPULATE_WRITE failed");
+	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_RMW);
+	ASSERT_EQ(0, faults)
+		TH_LOG("read+write of %ld pages after the final populate cost %ld faults",
+		       self->npages, faults);
+	assert_pattern(_metadata, p, 0, self->npages, seed,
+		       "mapping after the race");
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* mlock() leaves GEM mappings alone, as before: it does not populate them. */
+TEST_F(populate, mlock_does_not_populate)
+{
+	struct rlimit rl;
+	long faults;
+	char *p;
+
+	/* mlock() checks RLIMIT_MEMLOCK even though nothing gets locked. */
+	ASSERT_EQ(0, getrlimit(RLIMIT_MEMLOCK, &rl));
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < self->size) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+		ASSERT_EQ(0, getrlimit(RLIMIT_MEMLOCK, &rl));
+		if (rl.rlim_cur != RLIM_INFINITY &&
+		    rl.rlim_cur < self->size && geteuid())
+			SKIP(return, "RLIMIT_MEMLOCK (%llu bytes) too low to mlock the BO",
+			     (unsigned long long)rl.rlim_cur);
+	}
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	ASSERT_EQ(0, mlock(p, self->size))
+		TH_LOG("mlock of a GEM mapping: %s", strerror(errno));
+	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_WRITE);
+	assert_fault_path(_metadata, variant, faults, self->npages,
+			  "writing an mlock()ed mapping");
+	ASSERT_EQ(0, munlock(p, self->size))
+		TH_LOG("munlock of a GEM mapping: %s", strerror(errno));
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* The device advertises populate support through DRM_CAP_GEM_MMAP_ADVICE. */
+TEST_F(populate, cap_reports_populate)
+{
+	uint64_t v = 0;
+
+	ASSERT_EQ(0, drmGetCap(self->fd, DRM_CAP_GEM_MMAP_ADVICE, &v))
+		TH_LOG("DRM_CAP_GEM_MMAP_ADVICE: %s", strerror(errno));
+	ASSERT_TRUE((v & DRM_GEM_MMAP_ADVICE_POPULATE) != 0)
+		TH_LOG("DRM_CAP_GEM_MMAP_ADVICE is %#llx, POPULATE bit clear",
+		       (unsigned long long)v);
+}
+
+TEST_HARNESS_MAIN
