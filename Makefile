@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+# drm-gem-populate: the one front door. See README.md.
+#
+#   make              build and boot the patched kernel, show populate working
+#   make check        everything CI runs: lint, build, KUnit + uAPI + baselines in a guest
+#   make lint         checkpatch --strict and kernel-doc on the series
+#   make assemble     build/linux: Debian 6.12.117 + overlay + patches/series
+#   make kernel       assemble and build (CONFIG=full|small|debug, default full)
+#   make tests        build igt-tests/ and the mm selftests against the tree
+#   make vm CMD=...   boot the kernel and run CMD in the guest
+#   make refresh      write build/linux's commits back into patches/ + overlay
+#   make export       git format-patch set in build/export/
+#   make bisect-check build every prefix of the series (on demand, slow)
+
+CONFIG ?= full
+CMD ?= sh -c 'uname -a; ls -l /dev/dri'
+
+.PHONY: all demo check lint assemble kernel tests vm refresh export bisect-check clean
+all: demo
+
+demo:
+	tools/demo $(CONFIG)
+
+check:
+	tools/check $(CONFIG)
+
+lint:
+	tools/lint
+
+assemble:
+	tools/assemble
+
+kernel: assemble
+	tools/kbuild $(CONFIG)
+
+tests: kernel
+	tools/build-tests $(CONFIG)
+
+vm:
+	tools/vm --config $(CONFIG) -- $(CMD)
+
+refresh:
+	tools/refresh
+
+export:
+	tools/export
+
+bisect-check:
+	tools/bisect-check $(CONFIG)
+
+clean:
+	rm -rf build
