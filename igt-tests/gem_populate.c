@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -663,6 +664,45 @@ TEST_F(populate, mlock_does_not_populate)
 	ASSERT_EQ(0, munlock(p, self->size))
 		TH_LOG("munlock of a GEM mapping: %s", strerror(errno));
 	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/*
+ * A mapping of the buffer's dma-buf file (mmap goes through the exporter)
+ * is populated too: by MAP_POPULATE and by MADV_POPULATE_WRITE, with the
+ * buffer's own data.
+ */
+TEST_F(populate, dmabuf_mmap_populates)
+{
+	int flags[] = { MAP_SHARED | MAP_POPULATE, MAP_SHARED };
+	unsigned int i;
+	int dmabuf;
+	char *p;
+
+	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	drmtest_fill_pattern(p, 0, self->npages, 0xd1ab);
+	munmap(p, self->size);
+
+	ASSERT_EQ(0, drmPrimeHandleToFD(self->fd, self->bo.handle,
+					DRM_CLOEXEC | DRM_RDWR, &dmabuf))
+		TH_LOG("exporting the buffer as a dma-buf: %s", strerror(errno));
+
+	for (i = 0; i < 2; i++) {
+		long faults;
+
+		p = mmap(NULL, self->size, RW, flags[i], dmabuf, 0);
+		ASSERT_NE(MAP_FAILED, p)
+			TH_LOG("mmap of the dma-buf: %s", strerror(errno));
+		if (!(flags[i] & MAP_POPULATE))
+			ASSERT_EQ(0, madv(p, self->size, MADV_POPULATE_WRITE));
+		faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_RMW);
+		ASSERT_EQ(0, faults)
+			TH_LOG("%s dma-buf mapping: %ld faults touching %ld pages",
+			       i ? "MADV_POPULATE_WRITE" : "MAP_POPULATE",
+			       faults, self->npages);
+		ASSERT_EQ(-1, drmtest_check_pattern(p, 0, self->npages, 0xd1ab, NULL));
+		munmap(p, self->size);
+	}
+	close(dmabuf);
 }
 
 /* The device advertises populate support through DRM_CAP_GEM_MMAP_ADVICE. */

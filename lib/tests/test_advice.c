@@ -1,0 +1,892 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host unit tests for libdrm_gem_advice: the kernel is replaced by a fake
+ * ops table, so every path (standard madvise/fadvise, the four per-driver
+ * ioctls, unsupported) runs without a GPU.
+ *
+ *   test_advice [CASE]     run one case, or all of them without an argument
+ *
+ * Exit status 0 if every check passed, 1 otherwise.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <xf86drm.h>
+#include <i915_drm.h>
+#include <msm_drm.h>
+#include <vc4_drm.h>
+
+#include "drm_gem_advice_private.h"
+#include "uapi_compat.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * The legacy ioctl numbers, computed by hand from the kernel uAPI rather
+ * than with the headers the library uses: _IOWR('d', 0x40 + nr, size).
+ */
+#define NR_I915_GEM_MADVISE	0xc00c6466UL	/* nr 0x26, 12 bytes */
+#define NR_MSM_GEM_MADVISE	0xc00c6448UL	/* nr 0x08, 12 bytes */
+#define NR_PANFROST_MADVISE	0xc00c6448UL	/* nr 0x08, 12 bytes */
+#define NR_VC4_GEM_MADVISE	0xc010644bUL	/* nr 0x0b, 16 bytes */
+
+_Static_assert(DRM_IOCTL_I915_GEM_MADVISE == NR_I915_GEM_MADVISE, "i915");
+_Static_assert(DRM_IOCTL_MSM_GEM_MADVISE == NR_MSM_GEM_MADVISE, "msm");
+_Static_assert(DRM_IOCTL_PANFROST_MADVISE == NR_PANFROST_MADVISE, "panfrost");
+_Static_assert(DRM_IOCTL_VC4_GEM_MADVISE == NR_VC4_GEM_MADVISE, "vc4");
+_Static_assert(sizeof(struct drm_panfrost_madvise) == 12, "panfrost struct");
+
+static atomic_int failures;
+
+#define CHECK(cond)							\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n",	\
+				__FILE__, __LINE__, __func__, #cond);	\
+			atomic_fetch_add(&failures, 1);			\
+		}							\
+	} while (0)
+
+/* ------------------------------------------------------------------------ */
+/* The fake kernel: a few DRM devices, by fd, and a log of what was called. */
+
+#define FAKE_FD		100	/* fds FAKE_FD .. FAKE_FD + FAKE_NDEVS - 1 */
+#define FAKE_NDEVS	4
+#define FAKE_MAP	((void *)(uintptr_t)0x7e5700000000ull)	/* never touched */
+#define FAKE_RETAINED_ODD	0x5a5a5a5au
+
+#define STD_CAPS	(DRM_GEM_MMAP_ADVICE_POPULATE | DRM_GEM_MMAP_ADVICE_PURGEABLE)
+
+struct fake_dev {
+	const char *driver;	/* NULL: drmGetVersion() fails */
+	int cap_err;		/* drmGetCap() fails with this errno if set */
+	uint64_t cap;		/* else DRM_CAP_GEM_MMAP_ADVICE's value */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct fake_dev dev[FAKE_NDEVS];
+
+	/* What the next calls return: errno values, 0 for success. */
+	int ioctl_err, mmap_err, madvise_err, fadvise_err;
+	uint32_t retained;	/* legacy ioctls' out field */
+
+	/* Call counts. */
+	int n_ioctl, n_mmap, n_munmap, n_madvise, n_fadvise;
+	int n_get_cap, n_get_version, versions_live;
+
+	/* Arguments of the last call of each kind. */
+	struct { int fd; unsigned long request; uint32_t handle, madv; } ioctl;
+	struct { void *addr; size_t len; int prot, flags, fd; off_t offset; } mmap;
+	struct { void *addr; size_t len; } munmap;
+	struct { void *addr; size_t len; int advice; } madvise;
+	struct { int fd; off_t offset, len; int advice; } fadvise;
+	uint64_t cap_asked;
+} fake = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static struct fake_dev *fake_dev(int fd)
+{
+	if (fd < FAKE_FD || fd >= FAKE_FD + FAKE_NDEVS)
+		return NULL;
+	return &fake.dev[fd - FAKE_FD];
+}
+
+static void fake_reset(void)
+{
+	pthread_mutex_lock(&fake.lock);
+	CHECK(fake.versions_live == 0);
+	memset((char *)&fake + sizeof(fake.lock), 0,
+	       sizeof(fake) - sizeof(fake.lock));
+	pthread_mutex_unlock(&fake.lock);
+}
+
+static void fake_set_dev(int fd, const char *driver, int cap_err, uint64_t cap)
+{
+	*fake_dev(fd) = (struct fake_dev){ driver, cap_err, cap };
+}
+
+static int fake_ioctl(int fd, unsigned long request, void *arg)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&fake.lock);
+	fake.n_ioctl++;
+	fake.ioctl.fd = fd;
+	fake.ioctl.request = request;
+	switch (request) {
+	case NR_I915_GEM_MADVISE: {
+		struct drm_i915_gem_madvise *a = arg;
+
+		fake.ioctl.handle = a->handle;
+		fake.ioctl.madv = a->madv;
+		a->retained = fake.retained;
+		break;
+	}
+	case NR_MSM_GEM_MADVISE: {	/* same number and layout as panfrost */
+		struct drm_msm_gem_madvise *a = arg;
+
+		fake.ioctl.handle = a->handle;
+		fake.ioctl.madv = a->madv;
+		a->retained = fake.retained;
+		break;
+	}
+	case NR_VC4_GEM_MADVISE: {
+		struct drm_vc4_gem_madvise *a = arg;
+
+		if (a->pad != 0)	/* as vc4_gem_madvise_ioctl() */
+			err = EINVAL;
+		fake.ioctl.handle = a->handle;
+		fake.ioctl.madv = a->madv;
+		a->retained = fake.retained;
+		break;
+	}
+	default:
+		err = ENOTTY;
+	}
+	if (!err)
+		err = fake.ioctl_err;
+	pthread_mutex_unlock(&fake.lock);
+	errno = err;
+	return err ? -1 : 0;
+}
+
+static void *fake_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		       off_t offset)
+{
+	int err;
+
+	pthread_mutex_lock(&fake.lock);
+	fake.n_mmap++;
+	fake.mmap.addr = addr;
+	fake.mmap.len = len;
+	fake.mmap.prot = prot;
+	fake.mmap.flags = flags;
+	fake.mmap.fd = fd;
+	fake.mmap.offset = offset;
+	err = fake.mmap_err;
+	pthread_mutex_unlock(&fake.lock);
+	errno = err;
+	return err ? MAP_FAILED : FAKE_MAP;
+}
+
+static int fake_munmap(void *addr, size_t len)
+{
+	pthread_mutex_lock(&fake.lock);
+	fake.n_munmap++;
+	fake.munmap.addr = addr;
+	fake.munmap.len = len;
+	pthread_mutex_unlock(&fake.lock);
+	errno = 0;	/* a successful call may clobber errno */
+	return 0;
+}
+
+static int fake_madvise(void *addr, size_t len, int advice)
+{
+	int err;
+
+	pthread_mutex_lock(&fake.lock);
+	fake.n_madvise++;
+	fake.madvise.addr = addr;
+	fake.madvise.len = len;
+	fake.madvise.advice = advice;
+	err = fake.madvise_err;
+	pthread_mutex_unlock(&fake.lock);
+	errno = err;
+	return err ? -1 : 0;
+}
+
+/* Returns the error number and, like the real one, does not set errno. */
+static int fake_posix_fadvise(int fd, off_t offset, off_t len, int advice)
+{
+	int err;
+
+	pthread_mutex_lock(&fake.lock);
+	fake.n_fadvise++;
+	fake.fadvise.fd = fd;
+	fake.fadvise.offset = offset;
+	fake.fadvise.len = len;
+	fake.fadvise.advice = advice;
+	err = fake.fadvise_err;
+	pthread_mutex_unlock(&fake.lock);
+	errno = EPERM;	/* garbage: the library must use the return value */
+	return err;
+}
+
+static int fake_get_cap(int fd, uint64_t capability, uint64_t *value)
+{
+	struct fake_dev *dev = fake_dev(fd);
+	int err;
+
+	pthread_mutex_lock(&fake.lock);
+	fake.n_get_cap++;
+	fake.cap_asked = capability;
+	err = !dev ? EBADF : capability != DRM_CAP_GEM_MMAP_ADVICE ? EINVAL :
+	      dev->cap_err;
+	if (!err)
+		*value = dev->cap;
+	pthread_mutex_unlock(&fake.lock);
+	errno = err;
+	return err ? -1 : 0;
+}
+
+/* Heap-allocated like libdrm's, so valgrind sees a missing free. */
+static drmVersionPtr fake_get_version(int fd)
+{
+	struct fake_dev *dev = fake_dev(fd);
+	drmVersionPtr v = NULL;
+
+	pthread_mutex_lock(&fake.lock);
+	fake.n_get_version++;
+	if (dev && dev->driver) {
+		v = calloc(1, sizeof(*v));
+		v->name = strdup(dev->driver);
+		v->name_len = (int)strlen(dev->driver);
+		fake.versions_live++;
+	}
+	pthread_mutex_unlock(&fake.lock);
+	if (!v)
+		errno = ENOTTY;
+	return v;
+}
+
+static void fake_free_version(drmVersionPtr v)
+{
+	if (!v)
+		return;
+	pthread_mutex_lock(&fake.lock);
+	fake.versions_live--;
+	pthread_mutex_unlock(&fake.lock);
+	free(v->name);
+	free(v);
+}
+
+static const struct drm_gem_advice_ops fake_ops = {
+	.ioctl = fake_ioctl,
+	.mmap = fake_mmap,
+	.munmap = fake_munmap,
+	.madvise = fake_madvise,
+	.posix_fadvise = fake_posix_fadvise,
+	.get_cap = fake_get_cap,
+	.get_version = fake_get_version,
+	.free_version = fake_free_version,
+};
+
+static drmGemAdvice *create(int fd)
+{
+	drmGemAdvice *adv = drm_gem_advice_create_with_ops(fd, &fake_ops);
+
+	CHECK(adv != NULL);
+	if (!adv)
+		abort();
+	return adv;
+}
+
+static int syscalls(void)
+{
+	return fake.n_ioctl + fake.n_mmap + fake.n_munmap + fake.n_madvise +
+	       fake.n_fadvise;
+}
+
+/* Caps of a fresh context on a device set up as given. */
+static uint32_t caps_of(const char *driver, int cap_err, uint64_t cap)
+{
+	drmGemAdvice *adv;
+	uint32_t caps;
+
+	fake_reset();
+	fake_set_dev(FAKE_FD, driver, cap_err, cap);
+	adv = create(FAKE_FD);
+	caps = drmGemAdviceGetCaps(adv);
+	CHECK(fake.n_get_cap == 1);
+	CHECK(fake.cap_asked == 0x16);
+	CHECK(fake.n_get_version == 1);
+	CHECK(fake.versions_live == 0);
+	CHECK(syscalls() == 0);
+	drmGemAdviceDestroy(adv);
+	return caps;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Query */
+
+static void test_query_standard(void)
+{
+	CHECK(caps_of("vgem", 0, STD_CAPS) ==
+	      (DRM_GEM_ADVICE_POPULATE | DRM_GEM_ADVICE_PURGEABLE));
+	CHECK(caps_of("vgem", 0, DRM_GEM_MMAP_ADVICE_POPULATE) ==
+	      DRM_GEM_ADVICE_POPULATE);
+	CHECK(caps_of("vgem", 0, DRM_GEM_MMAP_ADVICE_PURGEABLE) ==
+	      DRM_GEM_ADVICE_PURGEABLE);
+	/* Bits this library does not know are not reported. */
+	CHECK(caps_of("vgem", 0, ~0ull) ==
+	      (DRM_GEM_ADVICE_POPULATE | DRM_GEM_ADVICE_PURGEABLE));
+	/* Both the standard calls and a legacy ioctl. */
+	CHECK(caps_of("i915", 0, STD_CAPS) ==
+	      (DRM_GEM_ADVICE_POPULATE | DRM_GEM_ADVICE_PURGEABLE |
+	       DRM_GEM_ADVICE_PURGEABLE_LEGACY));
+}
+
+static void test_query_legacy(void)
+{
+	static const char *const drivers[] = { "i915", "msm", "panfrost", "vc4" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(drivers); i++) {
+		/* Old kernel: unknown cap. */
+		CHECK(caps_of(drivers[i], EINVAL, 0) ==
+		      DRM_GEM_ADVICE_PURGEABLE_LEGACY);
+		/* Patched kernel, driver not ported: cap 0. */
+		CHECK(caps_of(drivers[i], 0, 0) ==
+		      DRM_GEM_ADVICE_PURGEABLE_LEGACY);
+	}
+}
+
+static void test_query_none(void)
+{
+	CHECK(caps_of("nouveau", EINVAL, 0) == 0);
+	CHECK(caps_of("vgem", 0, 0) == 0);
+	CHECK(caps_of("i915x", EINVAL, 0) == 0);	/* exact names only */
+	CHECK(caps_of("vc", EINVAL, 0) == 0);
+	CHECK(caps_of(NULL, EINVAL, 0) == 0);		/* drmGetVersion fails */
+}
+
+static void test_create_errors(void)
+{
+	fake_reset();
+	errno = 0;
+	CHECK(drm_gem_advice_create_with_ops(-1, &fake_ops) == NULL);
+	CHECK(errno == EBADF);
+	CHECK(fake.n_get_cap == 0 && fake.n_get_version == 0);
+	CHECK(drmGemAdviceGetCaps(NULL) == 0);
+	drmGemAdviceDestroy(NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Map with populate */
+
+static void test_map(void)
+{
+	const int prot = PROT_READ | PROT_WRITE;
+	drmGemAdvice *adv;
+
+	fake_reset();
+	fake_set_dev(FAKE_FD, "vgem", 0, STD_CAPS);
+	adv = create(FAKE_FD);
+	CHECK(drmGemAdviceMap(adv, 0x100000, 8192, prot) == FAKE_MAP);
+	CHECK(fake.n_mmap == 1);
+	CHECK(fake.mmap.addr == NULL && fake.mmap.len == 8192);
+	CHECK(fake.mmap.prot == prot && fake.mmap.fd == FAKE_FD);
+	CHECK(fake.mmap.flags == (MAP_SHARED | MAP_POPULATE));
+	CHECK(fake.mmap.offset == 0x100000);
+	CHECK(fake.n_madvise == 0 && fake.n_munmap == 0);	/* no fallback */
+
+	fake.mmap_err = ENOMEM;
+	errno = 0;
+	CHECK(drmGemAdviceMap(adv, 0x100000, 8192, prot) == MAP_FAILED);
+	CHECK(errno == ENOMEM);
+	fake.mmap_err = 0;
+
+	/* Bad arguments: no system call. */
+	fake.n_mmap = 0;
+	errno = 0;
+	CHECK(drmGemAdviceMap(adv, 0x100000, 0, prot) == MAP_FAILED);
+	CHECK(errno == EINVAL);
+	CHECK(drmGemAdviceMap(NULL, 0x100000, 4096, prot) == MAP_FAILED);
+	CHECK(errno == EINVAL);
+	CHECK(drmGemAdviceMap(adv, UINT64_MAX, 4096, prot) == MAP_FAILED);
+	CHECK(errno == EOVERFLOW);
+	CHECK(fake.n_mmap == 0);
+	drmGemAdviceDestroy(adv);
+
+	/* Without the POPULATE bit: a plain shared mapping. */
+	const char *const old[] = { "i915", "vgem" };
+	for (size_t i = 0; i < ARRAY_SIZE(old); i++) {
+		fake_reset();
+		fake_set_dev(FAKE_FD + 1, old[i], i ? 0 : EINVAL,
+			     i ? DRM_GEM_MMAP_ADVICE_PURGEABLE : 0);
+		adv = create(FAKE_FD + 1);
+		CHECK(drmGemAdviceMap(adv, 0x2000, 4096, PROT_READ) == FAKE_MAP);
+		CHECK(fake.mmap.flags == MAP_SHARED);
+		CHECK(fake.mmap.prot == PROT_READ && fake.mmap.fd == FAKE_FD + 1);
+		CHECK(syscalls() == 1);
+		drmGemAdviceDestroy(adv);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Standard path */
+
+static drmGemAdvice *std_adv(const char *driver)
+{
+	fake_reset();
+	fake_set_dev(FAKE_FD, driver, 0, STD_CAPS);
+	return create(FAKE_FD);
+}
+
+static void test_std_madvise(void)
+{
+	drmGemAdvice *adv = std_adv("vgem");
+	static const int errs[] = { EINVAL, EACCES, EBUSY };
+	bool retained = false;
+
+	CHECK(drmGemAdviceMarkPurgeable(adv, 7, 0x10000, 65536, FAKE_MAP) == 0);
+	CHECK(fake.n_madvise == 1 && fake.madvise.advice == MADV_FREE);
+	CHECK(fake.madvise.addr == FAKE_MAP && fake.madvise.len == 65536);
+
+	CHECK(drmGemAdviceMarkNeeded(adv, 7, 0x10000, 65536, FAKE_MAP,
+				     &retained) == 0);
+	CHECK(retained);
+	CHECK(fake.n_madvise == 2 && fake.madvise.advice == MADV_WILLNEED);
+	CHECK(fake.madvise.addr == FAKE_MAP && fake.madvise.len == 65536);
+
+	CHECK(drmGemAdvicePurge(adv, 7, 0x10000, 65536, FAKE_MAP) == 0);
+	CHECK(fake.n_madvise == 3 && fake.madvise.advice == MADV_REMOVE);
+	CHECK(fake.madvise.addr == FAKE_MAP && fake.madvise.len == 65536);
+
+	/* Kernel errors come back as -1 / errno; retained left alone. */
+	for (size_t i = 0; i < ARRAY_SIZE(errs); i++) {
+		fake.madvise_err = errs[i];
+		errno = 0;
+		CHECK(drmGemAdviceMarkPurgeable(adv, 7, 0x10000, 65536,
+						FAKE_MAP) == -1);
+		CHECK(errno == errs[i]);
+		errno = 0;
+		retained = true;
+		CHECK(drmGemAdviceMarkNeeded(adv, 7, 0x10000, 65536, FAKE_MAP,
+					     &retained) == -1);
+		CHECK(errno == errs[i] && retained);
+		errno = 0;
+		CHECK(drmGemAdvicePurge(adv, 7, 0x10000, 65536, FAKE_MAP) == -1);
+		CHECK(errno == errs[i]);
+	}
+	CHECK(fake.n_fadvise == 0 && fake.n_ioctl == 0 && fake.n_mmap == 0);
+	drmGemAdviceDestroy(adv);
+}
+
+static void test_std_fadvise(void)
+{
+	drmGemAdvice *adv = std_adv("vgem");
+	bool retained = false;
+
+	CHECK(drmGemAdviceMarkPurgeable(adv, 7, 0x10000, 65536, NULL) == 0);
+	CHECK(fake.n_fadvise == 1);
+	CHECK(fake.fadvise.advice == POSIX_FADV_DONTNEED);
+	CHECK(fake.fadvise.fd == FAKE_FD && fake.fadvise.offset == 0x10000);
+	CHECK(fake.fadvise.len == 65536);
+
+	CHECK(drmGemAdviceMarkNeeded(adv, 7, 0x10000, 65536, NULL,
+				     &retained) == 0);
+	CHECK(retained);
+	CHECK(fake.n_fadvise == 2);
+	CHECK(fake.fadvise.advice == POSIX_FADV_WILLNEED);
+	CHECK(fake.fadvise.fd == FAKE_FD && fake.fadvise.offset == 0x10000);
+
+	/* Size 0: the whole object. */
+	CHECK(drmGemAdviceMarkPurgeable(adv, 7, 0x20000, 0, NULL) == 0);
+	CHECK(fake.fadvise.offset == 0x20000 && fake.fadvise.len == 0);
+
+	/* posix_fadvise() returns the error; the library sets errno. */
+	fake.fadvise_err = EBUSY;
+	errno = 0;
+	CHECK(drmGemAdviceMarkPurgeable(adv, 7, 0x10000, 65536, NULL) == -1);
+	CHECK(errno == EBUSY);
+	errno = 0;
+	retained = true;
+	CHECK(drmGemAdviceMarkNeeded(adv, 7, 0x10000, 65536, NULL,
+				     &retained) == -1);
+	CHECK(errno == EBUSY && retained);
+	CHECK(fake.n_madvise == 0 && fake.n_ioctl == 0 && fake.n_mmap == 0);
+	drmGemAdviceDestroy(adv);
+}
+
+static void test_std_efault(void)
+{
+	drmGemAdvice *adv = std_adv("vgem");
+	bool retained = true;
+
+	/* Purged: EFAULT from MADV_WILLNEED / POSIX_FADV_WILLNEED. */
+	fake.madvise_err = EFAULT;
+	CHECK(drmGemAdviceMarkNeeded(adv, 7, 0x10000, 4096, FAKE_MAP,
+				     &retained) == 0);
+	CHECK(!retained);
+
+	retained = true;
+	fake.fadvise_err = EFAULT;
+	CHECK(drmGemAdviceMarkNeeded(adv, 7, 0x10000, 4096, NULL,
+				     &retained) == 0);
+	CHECK(!retained);
+
+	/* EFAULT is an error for the other calls. */
+	errno = 0;
+	CHECK(drmGemAdviceMarkPurgeable(adv, 7, 0x10000, 4096, FAKE_MAP) == -1);
+	CHECK(errno == EFAULT);
+	errno = 0;
+	CHECK(drmGemAdviceMarkPurgeable(adv, 7, 0x10000, 4096, NULL) == -1);
+	CHECK(errno == EFAULT);
+	drmGemAdviceDestroy(adv);
+}
+
+static void test_std_purge_unmapped(void)
+{
+	drmGemAdvice *adv = std_adv("vgem");
+
+	/* A temporary whole-BO RW shared mapping, not prefaulted. */
+	CHECK(drmGemAdvicePurge(adv, 7, 0x30000, 16384, NULL) == 0);
+	CHECK(fake.n_mmap == 1 && fake.n_madvise == 1 && fake.n_munmap == 1);
+	CHECK(fake.mmap.addr == NULL && fake.mmap.len == 16384);
+	CHECK(fake.mmap.prot == (PROT_READ | PROT_WRITE));
+	CHECK(fake.mmap.flags == MAP_SHARED);
+	CHECK(fake.mmap.fd == FAKE_FD && fake.mmap.offset == 0x30000);
+	CHECK(fake.madvise.addr == FAKE_MAP && fake.madvise.len == 16384);
+	CHECK(fake.madvise.advice == MADV_REMOVE);
+	CHECK(fake.munmap.addr == FAKE_MAP && fake.munmap.len == 16384);
+	CHECK(fake.n_fadvise == 0 && fake.n_ioctl == 0);
+
+	/* madvise fails: still unmapped, errno survives munmap. */
+	fake.madvise_err = EBUSY;
+	errno = 0;
+	CHECK(drmGemAdvicePurge(adv, 7, 0x30000, 16384, NULL) == -1);
+	CHECK(errno == EBUSY);
+	CHECK(fake.n_mmap == 2 && fake.n_madvise == 2 && fake.n_munmap == 2);
+	fake.madvise_err = 0;
+
+	/* mmap fails: nothing else. */
+	fake.mmap_err = ENODEV;
+	errno = 0;
+	CHECK(drmGemAdvicePurge(adv, 7, 0x30000, 16384, NULL) == -1);
+	CHECK(errno == ENODEV);
+	CHECK(fake.n_mmap == 3 && fake.n_madvise == 2 && fake.n_munmap == 2);
+
+	/* The size is needed for the mapping. */
+	errno = 0;
+	CHECK(drmGemAdvicePurge(adv, 7, 0x30000, 0, NULL) == -1);
+	CHECK(errno == EINVAL && fake.n_mmap == 3);
+	drmGemAdviceDestroy(adv);
+}
+
+/* A driver with a legacy ioctl uses the standard calls when it has them. */
+static void test_std_over_legacy(void)
+{
+	drmGemAdvice *adv = std_adv("i915");
+	bool retained = false;
+
+	CHECK(drmGemAdviceMarkPurgeable(adv, 7, 0x10000, 4096, NULL) == 0);
+	CHECK(drmGemAdviceMarkNeeded(adv, 7, 0x10000, 4096, FAKE_MAP,
+				     &retained) == 0 && retained);
+	CHECK(drmGemAdvicePurge(adv, 7, 0x10000, 4096, FAKE_MAP) == 0);
+	CHECK(fake.n_fadvise == 1 && fake.n_madvise == 2 && fake.n_ioctl == 0);
+	drmGemAdviceDestroy(adv);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Legacy ioctls */
+
+static void check_legacy(const char *driver, unsigned long request)
+{
+	drmGemAdvice *adv;
+	bool retained;
+
+	fake_reset();
+	fake_set_dev(FAKE_FD + 2, driver, EINVAL, 0);
+	adv = create(FAKE_FD + 2);
+
+	CHECK(drmGemAdviceMarkPurgeable(adv, 42, 0x10000, 4096, NULL) == 0);
+	CHECK(fake.n_ioctl == 1 && fake.ioctl.request == request);
+	CHECK(fake.ioctl.fd == FAKE_FD + 2);
+	CHECK(fake.ioctl.handle == 42 && fake.ioctl.madv == 1);	/* DONTNEED */
+
+	/* retained propagated, both ways; a mapping does not matter. */
+	for (int kept = 0; kept < 2; kept++) {
+		void *map = kept ? FAKE_MAP : NULL;
+
+		fake.retained = kept;
+		retained = !kept;
+		CHECK(drmGemAdviceMarkNeeded(adv, 43, 0x10000, 4096, map,
+					     &retained) == 0);
+		CHECK(retained == (kept != 0));
+		CHECK(fake.ioctl.request == request);
+		CHECK(fake.ioctl.handle == 43 && fake.ioctl.madv == 0);
+	}
+	/* Any non-zero retained counts. */
+	fake.retained = FAKE_RETAINED_ODD;
+	retained = false;
+	CHECK(drmGemAdviceMarkNeeded(adv, 43, 0, 0, NULL, &retained) == 0);
+	CHECK(retained);
+
+	fake.ioctl_err = ENOENT;
+	errno = 0;
+	retained = true;
+	CHECK(drmGemAdviceMarkNeeded(adv, 44, 0x10000, 4096, NULL,
+				     &retained) == -1);
+	CHECK(errno == ENOENT && retained);
+	errno = 0;
+	CHECK(drmGemAdviceMarkPurgeable(adv, 44, 0x10000, 4096, NULL) == -1);
+	CHECK(errno == ENOENT);
+	fake.ioctl_err = 0;
+
+	/* No purge-now in any legacy ioctl. */
+	int n = fake.n_ioctl;
+	errno = 0;
+	CHECK(drmGemAdvicePurge(adv, 44, 0x10000, 4096, NULL) == -1);
+	CHECK(errno == ENOTSUP);
+	errno = 0;
+	CHECK(drmGemAdvicePurge(adv, 44, 0x10000, 4096, FAKE_MAP) == -1);
+	CHECK(errno == ENOTSUP);
+	CHECK(fake.n_ioctl == n);
+
+	CHECK(fake.n_madvise == 0 && fake.n_fadvise == 0 && fake.n_mmap == 0);
+	drmGemAdviceDestroy(adv);
+}
+
+static void test_legacy_i915(void)
+{
+	check_legacy("i915", NR_I915_GEM_MADVISE);
+}
+
+static void test_legacy_msm(void)
+{
+	check_legacy("msm", NR_MSM_GEM_MADVISE);
+}
+
+static void test_legacy_panfrost(void)
+{
+	check_legacy("panfrost", NR_PANFROST_MADVISE);
+}
+
+static void test_legacy_vc4(void)
+{
+	check_legacy("vc4", NR_VC4_GEM_MADVISE);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Nothing available, bad arguments */
+
+static void test_unsupported(void)
+{
+	static const struct fake_dev devs[] = {
+		{ "nouveau", EINVAL, 0 },			/* old kernel */
+		{ "vgem", 0, 0 },				/* cap 0 */
+		{ "vgem", 0, DRM_GEM_MMAP_ADVICE_POPULATE },	/* no PURGEABLE */
+		{ NULL, EINVAL, 0 },
+	};
+	bool retained;
+
+	for (size_t i = 0; i < ARRAY_SIZE(devs); i++) {
+		fake_reset();
+		fake.dev[0] = devs[i];
+		drmGemAdvice *adv = create(FAKE_FD);
+
+		for (int m = 0; m < 2; m++) {
+			void *map = m ? FAKE_MAP : NULL;
+
+			errno = 0;
+			CHECK(drmGemAdviceMarkPurgeable(adv, 1, 0, 4096, map) == -1);
+			CHECK(errno == ENOTSUP);
+			errno = 0;
+			retained = true;
+			CHECK(drmGemAdviceMarkNeeded(adv, 1, 0, 4096, map,
+						     &retained) == -1);
+			CHECK(errno == ENOTSUP && retained);
+			errno = 0;
+			CHECK(drmGemAdvicePurge(adv, 1, 0, 4096, map) == -1);
+			CHECK(errno == ENOTSUP);
+		}
+		CHECK(syscalls() == 0);
+		drmGemAdviceDestroy(adv);
+	}
+}
+
+static void test_bad_args(void)
+{
+	drmGemAdvice *adv = std_adv("vgem");
+	const uint64_t big = UINT64_C(1) << 63;
+	bool retained = true;
+
+	errno = 0;
+	CHECK(drmGemAdviceMarkPurgeable(NULL, 1, 0, 4096, NULL) == -1);
+	CHECK(errno == EINVAL);
+	errno = 0;
+	CHECK(drmGemAdviceMarkNeeded(NULL, 1, 0, 4096, NULL, &retained) == -1);
+	CHECK(errno == EINVAL);
+	errno = 0;
+	CHECK(drmGemAdvicePurge(NULL, 1, 0, 4096, NULL) == -1);
+	CHECK(errno == EINVAL);
+	errno = 0;
+	CHECK(drmGemAdviceMarkNeeded(adv, 1, 0, 4096, NULL, NULL) == -1);
+	CHECK(errno == EINVAL);
+	/* A mapping needs its size. */
+	errno = 0;
+	CHECK(drmGemAdviceMarkPurgeable(adv, 1, 0, 0, FAKE_MAP) == -1);
+	CHECK(errno == EINVAL);
+	errno = 0;
+	CHECK(drmGemAdviceMarkNeeded(adv, 1, 0, 0, FAKE_MAP, &retained) == -1);
+	CHECK(errno == EINVAL);
+	/* Beyond off_t. */
+	errno = 0;
+	CHECK(drmGemAdviceMarkPurgeable(adv, 1, big, 4096, NULL) == -1);
+	CHECK(errno == EOVERFLOW);
+	errno = 0;
+	CHECK(drmGemAdviceMarkNeeded(adv, 1, 0, big, NULL, &retained) == -1);
+	CHECK(errno == EOVERFLOW);
+	CHECK(retained);
+	CHECK(syscalls() == 0);
+	drmGemAdviceDestroy(adv);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The query is made once per context (= per fd), never per call. */
+
+static void test_cache_once(void)
+{
+	drmGemAdvice *a, *b;
+	bool retained;
+
+	fake_reset();
+	fake_set_dev(FAKE_FD, "vgem", 0, STD_CAPS);
+	fake_set_dev(FAKE_FD + 1, "msm", EINVAL, 0);
+	a = create(FAKE_FD);
+	b = create(FAKE_FD + 1);
+	CHECK(fake.n_get_cap == 2 && fake.n_get_version == 2);
+
+	for (int i = 0; i < 1000; i++) {
+		CHECK(drmGemAdviceGetCaps(a) & DRM_GEM_ADVICE_PURGEABLE);
+		CHECK(drmGemAdviceGetCaps(b) == DRM_GEM_ADVICE_PURGEABLE_LEGACY);
+		CHECK(drmGemAdviceMarkPurgeable(a, 1, 0, 4096, NULL) == 0);
+		CHECK(drmGemAdviceMarkNeeded(b, 1, 0, 4096, NULL, &retained) == 0);
+		CHECK(drmGemAdviceMap(a, 0, 4096, PROT_READ) == FAKE_MAP);
+	}
+	CHECK(fake.n_get_cap == 2 && fake.n_get_version == 2);
+	CHECK(fake.n_fadvise == 1000 && fake.n_ioctl == 1000);
+	CHECK(fake.versions_live == 0);
+	drmGemAdviceDestroy(a);
+	drmGemAdviceDestroy(b);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Threads hammering shared contexts on several fds, and creating their own. */
+
+#define NTHREADS	4
+#define NITER		300
+
+static const struct {
+	struct fake_dev dev;
+	uint32_t caps;
+} thread_devs[FAKE_NDEVS] = {
+	{ { "vgem", 0, STD_CAPS },
+	  DRM_GEM_ADVICE_POPULATE | DRM_GEM_ADVICE_PURGEABLE },
+	{ { "i915", EINVAL, 0 }, DRM_GEM_ADVICE_PURGEABLE_LEGACY },
+	{ { "msm", 0, DRM_GEM_MMAP_ADVICE_PURGEABLE },
+	  DRM_GEM_ADVICE_PURGEABLE | DRM_GEM_ADVICE_PURGEABLE_LEGACY },
+	{ { "nouveau", EINVAL, 0 }, 0 },
+};
+
+static drmGemAdvice *shared_adv[FAKE_NDEVS];
+
+static void *hammer(void *arg)
+{
+	unsigned int id = (unsigned int)(uintptr_t)arg;
+
+	for (int i = 0; i < NITER; i++) {
+		int d = (int)((id + (unsigned int)i) % FAKE_NDEVS);
+		const drmGemAdvice *adv = shared_adv[d];
+		bool retained = false;
+		int ret;
+
+		CHECK(drmGemAdviceGetCaps(adv) == thread_devs[d].caps);
+		ret = drmGemAdviceMarkNeeded(adv, id, 0x1000 * id, 4096,
+					     NULL, &retained);
+		if (thread_devs[d].caps) {
+			CHECK(ret == 0 && retained);
+		} else {
+			CHECK(ret == -1 && errno == ENOTSUP);
+		}
+
+		if (i % 10 == 0) {	/* and a private context */
+			drmGemAdvice *own = create(FAKE_FD + d);
+
+			CHECK(drmGemAdviceGetCaps(own) == thread_devs[d].caps);
+			drmGemAdviceDestroy(own);
+		}
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	pthread_t threads[NTHREADS];
+
+	fake_reset();
+	fake.retained = 1;
+	for (int d = 0; d < FAKE_NDEVS; d++) {
+		fake.dev[d] = thread_devs[d].dev;
+		shared_adv[d] = create(FAKE_FD + d);
+	}
+	for (uintptr_t t = 0; t < NTHREADS; t++)
+		CHECK(pthread_create(&threads[t], NULL, hammer, (void *)t) == 0);
+	for (int t = 0; t < NTHREADS; t++)
+		CHECK(pthread_join(threads[t], NULL) == 0);
+
+	/* One query per context: the shared ones plus the private ones. */
+	const int contexts = FAKE_NDEVS + NTHREADS * ((NITER + 9) / 10);
+	CHECK(fake.n_get_cap == contexts && fake.n_get_version == contexts);
+	CHECK(fake.versions_live == 0);
+	for (int d = 0; d < FAKE_NDEVS; d++)
+		drmGemAdviceDestroy(shared_adv[d]);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} cases[] = {
+#define CASE(n) { #n, test_##n }
+	CASE(query_standard),
+	CASE(query_legacy),
+	CASE(query_none),
+	CASE(create_errors),
+	CASE(map),
+	CASE(std_madvise),
+	CASE(std_fadvise),
+	CASE(std_efault),
+	CASE(std_purge_unmapped),
+	CASE(std_over_legacy),
+	CASE(legacy_i915),
+	CASE(legacy_msm),
+	CASE(legacy_panfrost),
+	CASE(legacy_vc4),
+	CASE(unsupported),
+	CASE(bad_args),
+	CASE(cache_once),
+	CASE(threads),
+#undef CASE
+};
+
+int main(int argc, char **argv)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
+			continue;
+		found = true;
+		cases[i].fn();
+		fake_reset();	/* checks that every version was freed */
+	}
+	if (!found) {
+		fprintf(stderr, "unknown case %s; cases:", argv[1]);
+		for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+			fprintf(stderr, " %s", cases[i].name);
+		fputc('\n', stderr);
+		return 2;
+	}
+	if (failures)
+		fprintf(stderr, "%d check(s) failed\n", failures);
+	return failures ? 1 : 0;
+}
