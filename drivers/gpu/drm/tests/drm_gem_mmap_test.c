@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for populating GEM mmaps: mmap(MAP_POPULATE) and
- * madvise(MADV_POPULATE_READ/WRITE) on a real shmem GEM object mapped into
- * the test's mm through a DRM file with DRM_GEM_FOPS.
+ * KUnit tests for standard memory-management calls on GEM mmaps, on real
+ * shmem GEM objects mapped into the test's mm through a DRM file with
+ * DRM_GEM_FOPS.
  *
+ * drm_gem_populate: mmap(MAP_POPULATE) and madvise(MADV_POPULATE_READ/WRITE).
  * Each case runs twice: through the shmem helpers' bulk populate, and through
  * the generic fallback that drives the object's fault handler. Page tables
  * are checked with follow_pfnmap_start(): every populated address must map
  * the object page that its offset into the object names.
+ *
+ * drm_gem_advise: purgeable objects through madvise(MADV_FREE, MADV_WILLNEED,
+ * MADV_REMOVE, MADV_DONTNEED): the state machine, the coverage, permission
+ * and sharing rules, purging a mapped object, and the shmem shrinker.
  */
 
 #include <linux/file.h>
+#include <linux/iosys-map.h>
+#include <linux/shrinker.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sizes.h>
@@ -33,7 +40,7 @@ MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 DEFINE_DRM_GEM_FOPS(populate_test_fops);
 
 static const struct drm_driver populate_test_driver = {
-	.driver_features = DRIVER_GEM,
+	.driver_features = DRIVER_GEM | DRIVER_GEM_PURGEABLE,
 	.fops = &populate_test_fops,
 	.name = "populate-test",
 	.desc = "GEM populate KUnit test driver",
@@ -110,6 +117,7 @@ static int populate_test_init(struct kunit *test)
 	t->funcs = drmm_kmalloc(t->drm, sizeof(*t->funcs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, t->funcs);
 	*t->funcs = *t->shmem->base.funcs;
+	t->funcs->advise = drm_gem_shmem_object_advise;
 	if (param && param->fallback)
 		t->funcs->populate = NULL;
 	t->shmem->base.funcs = t->funcs;
@@ -131,16 +139,24 @@ static int populate_test_init(struct kunit *test)
 	return 0;
 }
 
-static unsigned long populate_test_mmap(struct kunit *test, unsigned long prot,
-					unsigned long flags)
+static unsigned long populate_test_mmap_at(struct kunit *test, u64 offset,
+					   unsigned long prot, unsigned long flags)
 {
 	struct populate_test *t = test->priv;
 	unsigned long addr;
 
-	addr = kunit_vm_mmap(test, t->file, 0, TEST_SIZE, prot, flags, t->offset);
+	addr = kunit_vm_mmap(test, t->file, 0, TEST_SIZE, prot, flags, offset);
 	KUNIT_ASSERT_FALSE_MSG(test, !addr || IS_ERR_VALUE(addr),
 			       "mmap failed: %ld", (long)addr);
 	return addr;
+}
+
+static unsigned long populate_test_mmap(struct kunit *test, unsigned long prot,
+					unsigned long flags)
+{
+	struct populate_test *t = test->priv;
+
+	return populate_test_mmap_at(test, t->offset, prot, flags);
 }
 
 /*
@@ -377,6 +393,239 @@ static void drm_gem_populate_test_cow_refused(struct kunit *test)
 			0);
 }
 
+static int advise_test_madvise(unsigned long addr, size_t len, int advice)
+{
+	return do_madvise(current->mm, addr, len, advice);
+}
+
+/* needed -> purgeable -> needed -> purgeable -> purged, and purged stays. */
+static void drm_gem_advise_test_state_machine(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	struct drm_gem_object *obj = &t->shmem->base;
+
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, 0);
+	KUNIT_EXPECT_EQ(test, drm_gem_object_advise(obj, DRM_GEM_ADVICE_DONTNEED), 1);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, 1);
+	KUNIT_EXPECT_EQ(test, drm_gem_object_advise(obj, DRM_GEM_ADVICE_WILLNEED), 1);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, 0);
+	KUNIT_EXPECT_EQ(test, drm_gem_object_advise(obj, DRM_GEM_ADVICE_DONTNEED), 1);
+	KUNIT_EXPECT_EQ(test, drm_gem_object_advise(obj, DRM_GEM_ADVICE_PURGE), 0);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, -1);
+	KUNIT_EXPECT_EQ(test, drm_gem_object_advise(obj, DRM_GEM_ADVICE_WILLNEED), 0);
+	KUNIT_EXPECT_EQ(test, drm_gem_object_advise(obj, DRM_GEM_ADVICE_DONTNEED), 0);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, -1);
+}
+
+/*
+ * Through a mapping: MADV_FREE, MADV_WILLNEED (retained: 0), MADV_REMOVE
+ * purges a mapped object, freeing its pages and its page-table entries, and
+ * then MADV_WILLNEED and MADV_POPULATE_* fail with EFAULT.
+ */
+static void drm_gem_advise_test_madvise_mapping(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	unsigned long addr;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_POPULATE);
+	KUNIT_ASSERT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, true),
+			TEST_PAGES);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_FREE), 0);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, 1);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_WILLNEED), 0);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, 0);
+
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_REMOVE), 0);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, -1);
+	KUNIT_EXPECT_NULL(test, t->shmem->pages);
+	KUNIT_EXPECT_EQ(test, t->shmem->pages_use_count, 0);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false),
+			0);
+
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_WILLNEED), -EFAULT);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_POPULATE_READ),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_POPULATE_WRITE),
+			-EFAULT);
+}
+
+/* MADV_FREE and MADV_REMOVE must cover the whole object; else nothing changes. */
+static void drm_gem_advise_test_partial_range(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	unsigned long addr;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE / 2, MADV_FREE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr + PAGE_SIZE, TEST_SIZE - PAGE_SIZE,
+						  MADV_REMOVE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, 0);
+
+	/* A mapping that lost its head no longer covers the object either. */
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr, PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr + PAGE_SIZE, TEST_SIZE - PAGE_SIZE,
+						  MADV_FREE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, 0);
+}
+
+/* A read-only mapping cannot make its object purgeable or purge it. */
+static void drm_gem_advise_test_readonly(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	unsigned long addr;
+
+	addr = populate_test_mmap(test, PROT_READ, MAP_SHARED);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_FREE), -EACCES);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_REMOVE), -EACCES);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_WILLNEED), 0);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, 0);
+}
+
+/* An object shared outside its file (here: a flink name) stays needed. */
+static void drm_gem_advise_test_shared(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	struct drm_gem_object *obj = &t->shmem->base;
+	unsigned long addr;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
+	obj->name = 1;
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_FREE), -EBUSY);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_REMOVE), -EBUSY);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_WILLNEED), 0);
+	obj->name = 0;
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, 0);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_FREE), 0);
+}
+
+/* An object in use by the kernel (vmapped) cannot be purged: EBUSY, no change. */
+static void drm_gem_advise_test_purge_busy(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	struct iosys_map map;
+	unsigned long addr;
+	int ret;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
+	dma_resv_lock(t->shmem->base.resv, NULL);
+	ret = drm_gem_shmem_vmap(t->shmem, &map);
+	dma_resv_unlock(t->shmem->base.resv);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_REMOVE), -EBUSY);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, 0);
+	KUNIT_EXPECT_NOT_NULL(test, t->shmem->pages);
+
+	dma_resv_lock(t->shmem->base.resv, NULL);
+	drm_gem_shmem_vunmap(t->shmem, &map);
+	dma_resv_unlock(t->shmem->base.resv);
+}
+
+/*
+ * MADV_DONTNEED zaps the page-table entries only: the object stays needed
+ * with its pages, and populating maps the same pages again.
+ */
+static void drm_gem_advise_test_dontneed_zaps(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	unsigned long addr;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_POPULATE);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE / 2, MADV_DONTNEED), 0);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false),
+			TEST_PAGES / 2);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, 0);
+	KUNIT_EXPECT_NOT_NULL(test, t->shmem->pages);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_POPULATE_WRITE), 0);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, true),
+			TEST_PAGES);
+}
+
+/*
+ * The mappings hold no page reference of their own until accessed, and the
+ * one they take goes away with the last of them.
+ */
+static void drm_gem_advise_test_mapping_pages(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	unsigned long addr;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
+	KUNIT_EXPECT_EQ(test, t->shmem->pages_use_count, 0);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_POPULATE_READ), 0);
+	KUNIT_EXPECT_EQ(test, t->shmem->pages_use_count, 1);
+	KUNIT_EXPECT_EQ(test, vm_munmap(addr, TEST_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, t->shmem->pages_use_count, 0);
+	KUNIT_EXPECT_EQ(test, t->shmem->mmap_count, 0);
+}
+
+/* The shrinker purges purgeable objects and never touches needed ones. */
+static void drm_gem_advise_test_shrinker(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	struct drm_gem_shmem_object *needed;
+	struct shrink_control sc = {
+		.gfp_mask = GFP_KERNEL,
+		.nr_to_scan = 4 * TEST_PAGES,
+	};
+	struct drm_gem_shmem_shrinker *s;
+	unsigned long addr, addr2;
+	struct drm_file *priv = t->file->private_data;
+	u32 handle;
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, drmm_gem_shmem_shrinker_init(t->drm), 0);
+	s = t->drm->shmem_shrinker;
+	KUNIT_ASSERT_NOT_NULL(test, s);
+
+	needed = drm_gem_shmem_create(t->drm, TEST_SIZE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, needed);
+	ret = kunit_add_action_or_reset(test, drm_gem_object_put_wrapper, &needed->base);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	needed->base.funcs = t->funcs;
+	KUNIT_ASSERT_EQ(test, drm_gem_create_mmap_offset(&needed->base), 0);
+	KUNIT_ASSERT_EQ(test, drm_gem_handle_create(priv, &needed->base, &handle), 0);
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE);
+	addr2 = populate_test_mmap_at(test, drm_vma_node_offset_addr(&needed->base.vma_node),
+				      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE);
+	KUNIT_ASSERT_NOT_NULL(test, needed->pages);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_FREE), 0);
+
+	KUNIT_EXPECT_EQ(test, s->shrinker->count_objects(s->shrinker, &sc), TEST_PAGES);
+	KUNIT_EXPECT_EQ(test, s->shrinker->scan_objects(s->shrinker, &sc), TEST_PAGES);
+
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, -1);
+	KUNIT_EXPECT_NULL(test, t->shmem->pages);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false), 0);
+	KUNIT_EXPECT_EQ(test, needed->madv, 0);
+	KUNIT_EXPECT_NOT_NULL(test, needed->pages);
+	KUNIT_EXPECT_EQ(test, s->shrinker->count_objects(s->shrinker, &sc), SHRINK_EMPTY);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_WILLNEED), -EFAULT);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr2, TEST_SIZE, MADV_WILLNEED), 0);
+}
+
+static struct kunit_case drm_gem_advise_test_cases[] = {
+	KUNIT_CASE(drm_gem_advise_test_state_machine),
+	KUNIT_CASE(drm_gem_advise_test_madvise_mapping),
+	KUNIT_CASE(drm_gem_advise_test_partial_range),
+	KUNIT_CASE(drm_gem_advise_test_readonly),
+	KUNIT_CASE(drm_gem_advise_test_shared),
+	KUNIT_CASE(drm_gem_advise_test_purge_busy),
+	KUNIT_CASE(drm_gem_advise_test_dontneed_zaps),
+	KUNIT_CASE(drm_gem_advise_test_mapping_pages),
+	KUNIT_CASE(drm_gem_advise_test_shrinker),
+	{}
+};
+
+static struct kunit_suite drm_gem_advise_test_suite = {
+	.name = "drm_gem_advise",
+	.init = populate_test_init,
+	.test_cases = drm_gem_advise_test_cases,
+};
+
 static struct kunit_case drm_gem_populate_test_cases[] = {
 	KUNIT_CASE_PARAM(drm_gem_populate_test_map_populate, populate_gen_params),
 	KUNIT_CASE_PARAM(drm_gem_populate_test_no_populate, populate_gen_params),
@@ -396,7 +645,7 @@ static struct kunit_suite drm_gem_populate_test_suite = {
 	.test_cases = drm_gem_populate_test_cases,
 };
 
-kunit_test_suite(drm_gem_populate_test_suite);
+kunit_test_suites(&drm_gem_populate_test_suite, &drm_gem_advise_test_suite);
 
-MODULE_DESCRIPTION("KUnit tests for populating GEM mmaps");
+MODULE_DESCRIPTION("KUnit tests for populating and advising GEM mmaps");
 MODULE_LICENSE("GPL");
