@@ -11,11 +11,12 @@
 #   make refresh      write build/linux's commits back into patches/ + overlay
 #   make export       git format-patch set in build/export/
 #   make bisect-check build every prefix of the series (on demand, slow)
+#   make bench        populate benchmark, one guest boot -> build/bench/ (ratios.md, bench.png)
 
 CONFIG ?= full
 CMD ?= sh -c 'uname -a; ls -l /dev/dri'
 
-.PHONY: all demo check lint assemble kernel tests vm refresh export bisect-check clean
+.PHONY: all demo check lint assemble kernel tests vm refresh export bisect-check bench clean
 all: demo
 
 demo:
@@ -47,6 +48,9 @@ export:
 
 bisect-check:
 	tools/bisect-check $(CONFIG)
+
+bench: tests
+	tools/bench
 
 clean:
 	rm -rf build

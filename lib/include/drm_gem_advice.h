@@ -24,6 +24,16 @@
  * the same context at the same time. drmGemAdviceDestroy() must not race with
  * other calls on the same context (as for any object).
  *
+ * Testing the fallback paths: with the environment variable
+ * DRM_GEM_ADVICE_NO_CAP set to a non-empty value other than "0" when
+ * drmGemAdviceCreate() runs, the context does not ask for
+ * DRM_CAP_GEM_MMAP_ADVICE and behaves exactly as on a kernel that lacks it:
+ * no DRM_GEM_ADVICE_POPULATE or DRM_GEM_ADVICE_PURGEABLE, plain mmaps from
+ * drmGemAdviceMap(), and advice through the driver's own ioctl or ENOTSUP.
+ * Contexts created earlier are not affected. A debugging and testing knob, so
+ * that the "old kernel" behaviour can be exercised against a real device on a
+ * patched kernel; it is ignored in setuid/setgid programs (secure_getenv()).
+ *
  * Errors: functions returning int return 0 on success and -1 with errno set
  * on failure; drmGemAdviceMap() returns MAP_FAILED with errno set. Errors that
  * may be reported by every advice function:
@@ -68,9 +78,10 @@ typedef struct drm_gem_advice drmGemAdvice;
  * @fd: DRM file descriptor; borrowed, not closed by the library. It must stay
  *      open until drmGemAdviceDestroy().
  *
- * Asks the kernel once (DRM_CAP_GEM_MMAP_ADVICE and the driver name). A kernel
- * or driver that supports nothing is not an error: the context then reports
- * no capabilities and the advice functions fail with ENOTSUP.
+ * Asks the kernel once for DRM_CAP_GEM_MMAP_ADVICE (not when
+ * DRM_GEM_ADVICE_NO_CAP is set, see above) and the driver name. A kernel or
+ * driver that supports nothing is not an error: the context then reports no
+ * capabilities and the advice functions fail with ENOTSUP.
  *
  * Returns the context, or NULL with errno EBADF (@fd < 0) or ENOMEM.
  */

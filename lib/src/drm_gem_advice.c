@@ -97,6 +97,18 @@ static enum legacy_driver legacy_driver_of(const struct drm_gem_advice_ops *ops,
 	return drv;
 }
 
+/*
+ * DRM_GEM_ADVICE_NO_CAP (testing knob, see drm_gem_advice.h): behave as on a
+ * kernel without DRM_CAP_GEM_MMAP_ADVICE. secure_getenv(): not for setuid
+ * programs.
+ */
+static bool ignore_cap(void)
+{
+	const char *v = secure_getenv("DRM_GEM_ADVICE_NO_CAP");
+
+	return v && v[0] && strcmp(v, "0") != 0;
+}
+
 drmGemAdvice *drm_gem_advice_create_with_ops(int fd,
 					     const struct drm_gem_advice_ops *ops)
 {
@@ -114,7 +126,8 @@ drmGemAdvice *drm_gem_advice_create_with_ops(int fd,
 	adv->fd = fd;
 
 	/* An error or 0 both mean: a kernel without the standard calls. */
-	if (ops->get_cap(fd, DRM_CAP_GEM_MMAP_ADVICE, &value) == 0) {
+	if (!ignore_cap() &&
+	    ops->get_cap(fd, DRM_CAP_GEM_MMAP_ADVICE, &value) == 0) {
 		if (value & DRM_GEM_MMAP_ADVICE_POPULATE)
 			adv->caps |= DRM_GEM_ADVICE_POPULATE;
 		if (value & DRM_GEM_MMAP_ADVICE_PURGEABLE)

@@ -740,6 +740,103 @@ static void test_bad_args(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* DRM_GEM_ADVICE_NO_CAP: a patched kernel seen as one without the cap. */
+
+#define NO_CAP_ENV	"DRM_GEM_ADVICE_NO_CAP"
+
+/* Caps of a context created with the knob set to @value (NULL: unset). */
+static uint32_t caps_with_knob(const char *value, const char *driver,
+			       int *n_get_cap)
+{
+	drmGemAdvice *adv;
+	uint32_t caps;
+
+	fake_reset();
+	fake_set_dev(FAKE_FD, driver, 0, STD_CAPS);
+	if (value)
+		CHECK(setenv(NO_CAP_ENV, value, 1) == 0);
+	else
+		CHECK(unsetenv(NO_CAP_ENV) == 0);
+	adv = create(FAKE_FD);
+	CHECK(unsetenv(NO_CAP_ENV) == 0);
+	caps = drmGemAdviceGetCaps(adv);
+	*n_get_cap = fake.n_get_cap;
+	CHECK(fake.n_get_version == 1 && fake.versions_live == 0);
+	CHECK(syscalls() == 0);
+	drmGemAdviceDestroy(adv);
+	return caps;
+}
+
+static void test_no_cap(void)
+{
+	const uint32_t std = DRM_GEM_ADVICE_POPULATE | DRM_GEM_ADVICE_PURGEABLE;
+	drmGemAdvice *adv, *before;
+	bool retained;
+	int n;
+
+	/* Set: the cap is not even asked for. */
+	CHECK(caps_with_knob("1", "vgem", &n) == 0 && n == 0);
+	CHECK(caps_with_knob("yes", "vgem", &n) == 0 && n == 0);
+	/* The driver's own ioctl is still found, as on an old kernel. */
+	CHECK(caps_with_knob("1", "i915", &n) == DRM_GEM_ADVICE_PURGEABLE_LEGACY &&
+	      n == 0);
+	/* Unset, empty or "0": the kernel's answer. */
+	CHECK(caps_with_knob(NULL, "vgem", &n) == std && n == 1);
+	CHECK(caps_with_knob("", "vgem", &n) == std && n == 1);
+	CHECK(caps_with_knob("0", "vgem", &n) == std && n == 1);
+
+	/* Old-kernel behaviour on a device that has everything. */
+	fake_reset();
+	fake_set_dev(FAKE_FD, "vgem", 0, STD_CAPS);
+	before = create(FAKE_FD);
+	CHECK(setenv(NO_CAP_ENV, "1", 1) == 0);
+	adv = create(FAKE_FD);
+	CHECK(unsetenv(NO_CAP_ENV) == 0);
+
+	CHECK(drmGemAdviceMap(adv, 0x10000, 8192, PROT_READ | PROT_WRITE) ==
+	      FAKE_MAP);
+	CHECK(fake.mmap.flags == MAP_SHARED);		/* no MAP_POPULATE */
+	CHECK(fake.n_mmap == 1 && fake.n_madvise == 0);	/* and no fallback */
+	for (int m = 0; m < 2; m++) {
+		void *map = m ? FAKE_MAP : NULL;
+
+		errno = 0;
+		CHECK(drmGemAdviceMarkPurgeable(adv, 1, 0x10000, 8192, map) == -1);
+		CHECK(errno == ENOTSUP);
+		errno = 0;
+		retained = true;
+		CHECK(drmGemAdviceMarkNeeded(adv, 1, 0x10000, 8192, map,
+					     &retained) == -1);
+		CHECK(errno == ENOTSUP && retained);
+		errno = 0;
+		CHECK(drmGemAdvicePurge(adv, 1, 0x10000, 8192, map) == -1);
+		CHECK(errno == ENOTSUP);
+	}
+	CHECK(syscalls() == 1);
+
+	/* Read at creation only: an earlier context keeps the standard path. */
+	CHECK(drmGemAdviceGetCaps(before) == std);
+	CHECK(drmGemAdviceMarkPurgeable(before, 1, 0x10000, 8192, NULL) == 0);
+	CHECK(fake.n_fadvise == 1);
+	drmGemAdviceDestroy(before);
+	drmGemAdviceDestroy(adv);
+
+	/* Legacy ioctl under the knob, even though the kernel has the cap. */
+	fake_reset();
+	fake_set_dev(FAKE_FD, "msm", 0, STD_CAPS);
+	CHECK(setenv(NO_CAP_ENV, "1", 1) == 0);
+	adv = create(FAKE_FD);
+	CHECK(unsetenv(NO_CAP_ENV) == 0);
+	fake.retained = 1;
+	retained = false;
+	CHECK(drmGemAdviceMarkNeeded(adv, 5, 0x10000, 8192, FAKE_MAP,
+				     &retained) == 0 && retained);
+	CHECK(fake.n_ioctl == 1 && fake.ioctl.request == NR_MSM_GEM_MADVISE);
+	CHECK(fake.n_madvise == 0 && fake.n_fadvise == 0);
+	drmGemAdviceDestroy(adv);
+}
+
+/* ------------------------------------------------------------------------ */
 /* The query is made once per context (= per fd), never per call. */
 
 static void test_cache_once(void)
@@ -863,6 +960,7 @@ static const struct {
 	CASE(legacy_vc4),
 	CASE(unsupported),
 	CASE(bad_args),
+	CASE(no_cap),
 	CASE(cache_once),
 	CASE(threads),
 #undef CASE
@@ -872,6 +970,8 @@ int main(int argc, char **argv)
 {
 	bool found = false;
 
+	/* The testing knob, if set around us, would change every other case. */
+	unsetenv(NO_CAP_ENV);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		if (argc > 1 && strcmp(argv[1], cases[i].name) != 0)
 			continue;

@@ -499,6 +499,44 @@ static void drm_gem_advise_test_shared(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_FREE), 0);
 }
 
+/*
+ * An object shared after it was made purgeable stays: neither the shrinker
+ * nor MADV_REMOVE purges it once it has a flink name, or once its last
+ * handle is gone (its exported dma-buf may outlive the handle).
+ */
+static void drm_gem_advise_test_shared_later(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	struct drm_gem_object *obj = &t->shmem->base;
+	struct shrink_control sc = {
+		.gfp_mask = GFP_KERNEL,
+		.nr_to_scan = TEST_PAGES,
+	};
+	struct drm_gem_shmem_shrinker *s;
+	unsigned long addr;
+
+	KUNIT_ASSERT_EQ(test, drmm_gem_shmem_shrinker_init(t->drm, NULL), 0);
+	s = t->drm->shmem_shrinker;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_FREE), 0);
+
+	obj->name = 1;
+	KUNIT_EXPECT_EQ(test, s->shrinker->scan_objects(s->shrinker, &sc), SHRINK_STOP);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_REMOVE), -EBUSY);
+	obj->name = 0;
+
+	obj->handle_count--;
+	KUNIT_EXPECT_EQ(test, s->shrinker->scan_objects(s->shrinker, &sc), SHRINK_STOP);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_REMOVE), -EBUSY);
+	obj->handle_count++;
+
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, 1);
+	KUNIT_EXPECT_NOT_NULL(test, t->shmem->pages);
+	KUNIT_EXPECT_EQ(test, s->shrinker->scan_objects(s->shrinker, &sc), TEST_PAGES);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, -1);
+}
+
 /* An object in use by the kernel (vmapped) cannot be purged: EBUSY, no change. */
 static void drm_gem_advise_test_purge_busy(struct kunit *test)
 {
@@ -576,7 +614,7 @@ static void drm_gem_advise_test_shrinker(struct kunit *test)
 	u32 handle;
 	int ret;
 
-	KUNIT_ASSERT_EQ(test, drmm_gem_shmem_shrinker_init(t->drm), 0);
+	KUNIT_ASSERT_EQ(test, drmm_gem_shmem_shrinker_init(t->drm, NULL), 0);
 	s = t->drm->shmem_shrinker;
 	KUNIT_ASSERT_NOT_NULL(test, s);
 
@@ -607,16 +645,73 @@ static void drm_gem_advise_test_shrinker(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr2, TEST_SIZE, MADV_WILLNEED), 0);
 }
 
+/* What the driver purge function of drm_gem_advise_test_purge_callback sees. */
+static struct {
+	bool busy;
+	unsigned int calls;
+} advise_test_purge_state;
+
+static bool advise_test_purge(struct drm_gem_object *obj)
+{
+	dma_resv_assert_held(obj->resv);
+	advise_test_purge_state.calls++;
+	if (advise_test_purge_state.busy)
+		return false;
+	drm_gem_shmem_purge(to_drm_gem_shmem_obj(obj));
+	return true;
+}
+
+/*
+ * A driver's purge function decides for the shrinker and for MADV_REMOVE: an
+ * object it reports busy stays as it was (EBUSY for MADV_REMOVE), and it
+ * purges the object otherwise.
+ */
+static void drm_gem_advise_test_purge_callback(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	struct shrink_control sc = {
+		.gfp_mask = GFP_KERNEL,
+		.nr_to_scan = TEST_PAGES,
+	};
+	struct drm_gem_shmem_shrinker *s;
+	unsigned long addr;
+
+	advise_test_purge_state.busy = true;
+	advise_test_purge_state.calls = 0;
+	KUNIT_ASSERT_EQ(test, drmm_gem_shmem_shrinker_init(t->drm, advise_test_purge), 0);
+	s = t->drm->shmem_shrinker;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_FREE), 0);
+
+	KUNIT_EXPECT_EQ(test, s->shrinker->scan_objects(s->shrinker, &sc), SHRINK_STOP);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_REMOVE), -EBUSY);
+	KUNIT_EXPECT_EQ(test, advise_test_purge_state.calls, 2);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, 1);
+	KUNIT_EXPECT_NOT_NULL(test, t->shmem->pages);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false),
+			TEST_PAGES);
+
+	advise_test_purge_state.busy = false;
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_REMOVE), 0);
+	KUNIT_EXPECT_EQ(test, advise_test_purge_state.calls, 3);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, -1);
+	KUNIT_EXPECT_NULL(test, t->shmem->pages);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_WILLNEED), -EFAULT);
+}
+
 static struct kunit_case drm_gem_advise_test_cases[] = {
 	KUNIT_CASE(drm_gem_advise_test_state_machine),
 	KUNIT_CASE(drm_gem_advise_test_madvise_mapping),
 	KUNIT_CASE(drm_gem_advise_test_partial_range),
 	KUNIT_CASE(drm_gem_advise_test_readonly),
 	KUNIT_CASE(drm_gem_advise_test_shared),
+	KUNIT_CASE(drm_gem_advise_test_shared_later),
 	KUNIT_CASE(drm_gem_advise_test_purge_busy),
 	KUNIT_CASE(drm_gem_advise_test_dontneed_zaps),
 	KUNIT_CASE(drm_gem_advise_test_mapping_pages),
 	KUNIT_CASE(drm_gem_advise_test_shrinker),
+	KUNIT_CASE(drm_gem_advise_test_purge_callback),
 	{}
 };
 
