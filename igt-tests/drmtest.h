@@ -10,7 +10,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/types.h>
+
+/* From the patched include/uapi/drm/drm.h and mman-common.h, for older headers. */
+#ifndef DRM_CAP_GEM_MMAP_ADVICE
+#define DRM_CAP_GEM_MMAP_ADVICE		0x16
+#endif
+#ifndef DRM_GEM_MMAP_ADVICE_POPULATE
+#define DRM_GEM_MMAP_ADVICE_POPULATE	(1 << 0)
+#endif
+#ifndef DRM_GEM_MMAP_ADVICE_PURGEABLE
+#define DRM_GEM_MMAP_ADVICE_PURGEABLE	(1 << 1)
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ	22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	23
+#endif
 
 /* A dumb buffer object on a card node. */
 struct drmtest_bo {

@@ -39,18 +39,6 @@
 
 #include "drmtest.h"
 
-#ifndef DRM_CAP_GEM_MMAP_ADVICE
-#define DRM_CAP_GEM_MMAP_ADVICE		0x16
-#endif
-#ifndef DRM_GEM_MMAP_ADVICE_PURGEABLE
-#define DRM_GEM_MMAP_ADVICE_PURGEABLE	(1 << 1)
-#endif
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ	22
-#endif
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE	23
-#endif
 #ifndef MADV_DONTNEED_LOCKED
 #define MADV_DONTNEED_LOCKED	24
 #endif

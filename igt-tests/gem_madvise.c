@@ -52,24 +52,6 @@
 
 #include "drmtest.h"
 
-/* From the patched include/uapi/drm/drm.h, for older uAPI headers. */
-#ifndef DRM_CAP_GEM_MMAP_ADVICE
-#define DRM_CAP_GEM_MMAP_ADVICE		0x16
-#endif
-#ifndef DRM_GEM_MMAP_ADVICE_POPULATE
-#define DRM_GEM_MMAP_ADVICE_POPULATE	(1 << 0)
-#endif
-#ifndef DRM_GEM_MMAP_ADVICE_PURGEABLE
-#define DRM_GEM_MMAP_ADVICE_PURGEABLE	(1 << 1)
-#endif
-
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ	22
-#endif
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE	23
-#endif
-
 /* Default buffer object size: 1 MiB, 256 pages of 4 KiB. */
 #define BO_SIZE			(1024 * 1024)
 

@@ -67,24 +67,6 @@
 
 #include "drmtest.h"
 
-/* From the patched include/uapi/drm/drm.h, for older uAPI headers. */
-#ifndef DRM_CAP_GEM_MMAP_ADVICE
-#define DRM_CAP_GEM_MMAP_ADVICE		0x16
-#endif
-#ifndef DRM_GEM_MMAP_ADVICE_POPULATE
-#define DRM_GEM_MMAP_ADVICE_POPULATE	(1 << 0)
-#endif
-#ifndef DRM_GEM_MMAP_ADVICE_PURGEABLE
-#define DRM_GEM_MMAP_ADVICE_PURGEABLE	(1 << 1)
-#endif
-
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ	22
-#endif
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE	23
-#endif
-
 #define NR_BOS		32		/* the pool */
 #define MAX_BO_SIZE	(2 << 20)	/* BOs are 1 page .. 2 MiB */
 #define MAX_BO_PAGES	(MAX_BO_SIZE / 4096)

@@ -47,10 +47,6 @@
 
 #include "drmtest.h"
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE	23
-#endif
-
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define KiB		((uint64_t)1 << 10)
 #define MiB		((uint64_t)1 << 20)
