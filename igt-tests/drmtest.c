@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
@@ -221,4 +222,68 @@ ssize_t drmtest_check_pattern(const void *ptr, size_t first_page,
 		}
 	}
 	return -1;
+}
+
+int drmtest_madvise(void *addr, size_t len, int advice)
+{
+	return madvise(addr, len, advice) ? errno : 0;
+}
+
+int drmtest_fadvise(int fd, uint64_t offset, uint64_t len, int advice)
+{
+	return posix_fadvise(fd, (off_t)offset, (off_t)len, advice);
+}
+
+const char *drmtest_madvise_name(int advice)
+{
+	switch (advice) {
+	case MADV_FREE: return "MADV_FREE";
+	case MADV_REMOVE: return "MADV_REMOVE";
+	case MADV_WILLNEED: return "MADV_WILLNEED";
+	case MADV_DONTNEED: return "MADV_DONTNEED";
+	case MADV_POPULATE_READ: return "MADV_POPULATE_READ";
+	case MADV_POPULATE_WRITE: return "MADV_POPULATE_WRITE";
+	case MADV_COLD: return "MADV_COLD";
+	case MADV_PAGEOUT: return "MADV_PAGEOUT";
+	case MADV_MERGEABLE: return "MADV_MERGEABLE";
+	case MADV_NORMAL: return "MADV_NORMAL";
+	case MADV_SEQUENTIAL: return "MADV_SEQUENTIAL";
+	case MADV_DONTFORK: return "MADV_DONTFORK";
+	case MADV_HUGEPAGE: return "MADV_HUGEPAGE";
+#ifdef MADV_DONTNEED_LOCKED
+	case MADV_DONTNEED_LOCKED: return "MADV_DONTNEED_LOCKED";
+#endif
+	}
+	return "MADV_?";
+}
+
+int drmtest_shrink_all(void)
+{
+	ssize_t n;
+	int fd, err;
+
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	n = write(fd, "2\n", 2);
+	err = n == 2 ? 0 : n < 0 ? errno : EIO;
+	close(fd);
+	return err;
+}
+
+int drmtest_reopen(int fd, int flags)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, flags | O_CLOEXEC);
+}
+
+long drmtest_elapsed_msec(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000 +
+	       (now.tv_nsec - start->tv_nsec) / 1000000;
 }

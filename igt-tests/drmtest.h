@@ -101,4 +101,27 @@ void drmtest_fill_pattern(void *ptr, size_t first_page, size_t npages,
 ssize_t drmtest_check_pattern(const void *ptr, size_t first_page,
 			      size_t npages, uint32_t seed, uint32_t *found);
 
+/* madvise() returning 0 or the errno it failed with. */
+int drmtest_madvise(void *addr, size_t len, int advice);
+
+/* posix_fadvise(), which returns the error number itself. */
+int drmtest_fadvise(int fd, uint64_t offset, uint64_t len, int advice);
+
+/* The name of a madvise() advice value, for messages. */
+const char *drmtest_madvise_name(int advice);
+
+/*
+ * Run every shrinker (drop_caches 2): vgem's then purges every purgeable
+ * object and must leave all others alone. Returns 0, or the errno that kept
+ * us from it (not root, no procfs).
+ */
+int drmtest_shrink_all(void);
+
+/* Open the DRM device behind @fd again: a new DRM file, with @flags. */
+int drmtest_reopen(int fd, int flags);
+
+/* Milliseconds since @start (CLOCK_MONOTONIC). */
+struct timespec;
+long drmtest_elapsed_msec(const struct timespec *start);
+
 #endif /* DRMTEST_H */

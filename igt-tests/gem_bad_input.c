@@ -80,42 +80,11 @@ FIXTURE_TEARDOWN(bad)
 		close(self->fd);
 }
 
-static int madv(void *addr, size_t len, int advice)
-{
-	return madvise(addr, len, advice) ? errno : 0;
-}
-
-static int fadv(int fd, uint64_t offset, uint64_t len, int advice)
-{
-	return posix_fadvise(fd, (off_t)offset, (off_t)len, advice);
-}
-
 static const char *ename(int err)
 {
 	const char *n = err ? strerrorname_np(err) : "0";
 
 	return n ? n : "E?";
-}
-
-static const char *madv_name(int advice)
-{
-	switch (advice) {
-	case MADV_FREE: return "MADV_FREE";
-	case MADV_REMOVE: return "MADV_REMOVE";
-	case MADV_WILLNEED: return "MADV_WILLNEED";
-	case MADV_DONTNEED: return "MADV_DONTNEED";
-	case MADV_POPULATE_READ: return "MADV_POPULATE_READ";
-	case MADV_POPULATE_WRITE: return "MADV_POPULATE_WRITE";
-	case MADV_COLD: return "MADV_COLD";
-	case MADV_PAGEOUT: return "MADV_PAGEOUT";
-	case MADV_DONTNEED_LOCKED: return "MADV_DONTNEED_LOCKED";
-	case MADV_MERGEABLE: return "MADV_MERGEABLE";
-	case MADV_NORMAL: return "MADV_NORMAL";
-	case MADV_SEQUENTIAL: return "MADV_SEQUENTIAL";
-	case MADV_DONTFORK: return "MADV_DONTFORK";
-	case MADV_HUGEPAGE: return "MADV_HUGEPAGE";
-	}
-	return "MADV_?";
 }
 
 static bool purge_advice(int advice)
@@ -125,16 +94,16 @@ static bool purge_advice(int advice)
 
 /* madvise(@advice) on [p, p + len) must return @expect (0 or an errno). */
 #define CHECK_MADV(expect, p, len, advice, what) do { \
-	int __e = madv((p), (len), (advice)); \
+	int __e = drmtest_madvise((p), (len), (advice)); \
 	EXPECT_EQ((expect), __e) \
 		TH_LOG("%s: madvise(%s, len %#zx) returned %s, expected %s", \
-		       (what), madv_name(advice), (size_t)(len), ename(__e), \
+		       (what), drmtest_madvise_name(advice), (size_t)(len), ename(__e), \
 		       ename(expect)); \
 } while (0)
 
 /* posix_fadvise() must return @expect. */
 #define CHECK_FADV(expect, fd, offset, len, advice, what) do { \
-	int __e = fadv((fd), (offset), (len), (advice)); \
+	int __e = drmtest_fadvise((fd), (offset), (len), (advice)); \
 	EXPECT_EQ((expect), __e) \
 		TH_LOG("%s: posix_fadvise(offset %#llx, len %#llx, advice %d) returned %s, expected %s", \
 		       (what), (unsigned long long)(offset), \
@@ -182,24 +151,9 @@ static void new_bo(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(0, munmap(p, bo->size));
 }
 
-/* Run every shrinker: vgem then purges exactly its purgeable objects. */
-static int shrink_all(void)
-{
-	ssize_t n;
-	int fd, err;
-
-	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	n = write(fd, "2\n", 2);
-	err = n == 2 ? 0 : n < 0 ? errno : EIO;
-	close(fd);
-	return err;
-}
-
 static bool try_shrink_all(struct __test_metadata *_metadata)
 {
-	int err = shrink_all();
+	int err = drmtest_shrink_all();
 
 	if (err)
 		TH_LOG("no drop_caches (%s): cannot tell purgeable from needed",
@@ -233,7 +187,7 @@ static void check_unchanged(struct __test_metadata *_metadata,
 	char *p;
 
 	try_shrink_all(_metadata);
-	err = fadv(bo->fd, bo->offset, 0, POSIX_FADV_WILLNEED);
+	err = drmtest_fadvise(bo->fd, bo->offset, 0, POSIX_FADV_WILLNEED);
 	ASSERT_EQ(0, err) TH_LOG("%s: BO %u is no longer needed: WILLNEED returned %s",
 				 what, bo->handle, ename(err));
 	p = map_bo(_metadata, bo, NULL, PROT_READ, MAP_SHARED);
@@ -302,15 +256,6 @@ static int access_in_child(volatile uint32_t *p, bool write)
 		TH_LOG("%s: a child %s the mapping: wait status %#x, expected SIGBUS", \
 		       (what), (write) ? "writing" : "reading", __st); \
 } while (0)
-
-/* A new DRM file on the device behind @fd, opened with @flags. */
-static int reopen(int fd, int flags)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	return open(path, flags | O_CLOEXEC);
-}
 
 /*
  * Unaligned start address: every advice fails with EINVAL before reaching
@@ -488,7 +433,7 @@ TEST_F(bad, madvise_whole_a_half_b_einval)
 		munmap(r, a.size + b.size);
 		/* check_unchanged() runs the shrinker first: A is purged if purgeable. */
 		check_unchanged(_metadata, &b, "B after whole A + half B");
-		if (advice[i] == MADV_REMOVE || !shrink_all())
+		if (advice[i] == MADV_REMOVE || !drmtest_shrink_all())
 			check_purged(_metadata, &a, "A after whole A + half B");
 		drmtest_bo_destroy(&a);
 		drmtest_bo_destroy(&b);
@@ -608,7 +553,7 @@ TEST_F(bad, readonly_file_eacces)
 	int rfd, ret;
 	char *p;
 
-	rfd = reopen(self->fd, O_RDONLY);
+	rfd = drmtest_reopen(self->fd, O_RDONLY);
 	ASSERT_LE(0, rfd) TH_LOG("reopening O_RDONLY: %s", strerror(errno));
 	ret = drmtest_bo_create(rfd, BO_SIZE, &bo);
 	ASSERT_EQ(0, ret) TH_LOG("dumb buffer on an O_RDONLY DRM fd: %s",
@@ -676,7 +621,7 @@ TEST_F(bad, file_without_handle_eacces)
 	char *p;
 
 	new_bo(_metadata, self->fd, &bo);
-	fd2 = reopen(self->fd, O_RDWR);
+	fd2 = drmtest_reopen(self->fd, O_RDWR);
 	ASSERT_LE(0, fd2);
 	CHECK_MMAP_FAILS(EACCES, mmap(NULL, bo.size, RW, MAP_SHARED, fd2, bo.offset),
 			 "mmap(second DRM fd without a handle)");
@@ -790,7 +735,7 @@ TEST_F(bad, after_purge)
 
 	new_bo(_metadata, self->fd, &bo);
 	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
-	ASSERT_EQ(0, madv(p, bo.size, MADV_REMOVE));
+	ASSERT_EQ(0, drmtest_madvise(p, bo.size, MADV_REMOVE));
 	CHECK_MADV(EFAULT, p, bo.size, MADV_POPULATE_READ, "after purge");
 	CHECK_MADV(EFAULT, p, bo.size, MADV_POPULATE_WRITE, "after purge");
 	CHECK_MADV(EFAULT, p, bo.size, MADV_WILLNEED, "after purge");
@@ -851,7 +796,7 @@ TEST_F(bad, exported_bo_ebusy)
 					&dmabuf));
 	check_shared_bo(_metadata, &bo, "exported");
 
-	rfd = reopen(self->fd, O_RDONLY);
+	rfd = drmtest_reopen(self->fd, O_RDONLY);
 	ASSERT_LE(0, rfd);
 	ASSERT_EQ(0, drmPrimeFDToHandle(rfd, dmabuf, &h2));
 	CHECK_FADV(EACCES, rfd, bo.offset, 0, POSIX_FADV_DONTNEED,

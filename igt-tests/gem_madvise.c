@@ -112,37 +112,6 @@ FIXTURE_TEARDOWN(madvise)
 	close(self->fd);
 }
 
-/* madvise() returning 0 or the errno it failed with. */
-static int madv(void *addr, size_t len, int advice)
-{
-	return madvise(addr, len, advice) ? errno : 0;
-}
-
-/* posix_fadvise() on @bo's DRM file; it returns the error number itself. */
-static int fadv(int fd, uint64_t offset, uint64_t len, int advice)
-{
-	return posix_fadvise(fd, (off_t)offset, (off_t)len, advice);
-}
-
-static const char *madv_name(int advice)
-{
-	switch (advice) {
-	case MADV_FREE:
-		return "MADV_FREE";
-	case MADV_REMOVE:
-		return "MADV_REMOVE";
-	case MADV_WILLNEED:
-		return "MADV_WILLNEED";
-	case MADV_DONTNEED:
-		return "MADV_DONTNEED";
-	case MADV_POPULATE_READ:
-		return "MADV_POPULATE_READ";
-	case MADV_POPULATE_WRITE:
-		return "MADV_POPULATE_WRITE";
-	}
-	return "MADV_?";
-}
-
 static const char *fadv_name(int advice)
 {
 	switch (advice) {
@@ -164,16 +133,16 @@ static const char *fadv_name(int advice)
 
 /* madvise(@advice) on [p, p + len) must return @expect (0 or an errno). */
 #define ASSERT_MADV(expect, p, len, advice, what) do { \
-	int __err = madv((p), (len), (advice)); \
+	int __err = drmtest_madvise((p), (len), (advice)); \
 	ASSERT_EQ((expect), __err) \
 		TH_LOG("%s: %s returned %s, expected %s", (what), \
-		       madv_name(advice), __err ? strerror(__err) : "0", \
+		       drmtest_madvise_name(advice), __err ? strerror(__err) : "0", \
 		       (expect) ? strerror(expect) : "0"); \
 } while (0)
 
 /* posix_fadvise(@advice) must return @expect (0 or an errno). */
 #define ASSERT_FADV(expect, fd, offset, len, advice, what) do { \
-	int __err = fadv((fd), (offset), (len), (advice)); \
+	int __err = drmtest_fadvise((fd), (offset), (len), (advice)); \
 	ASSERT_EQ((expect), __err) \
 		TH_LOG("%s: %s(offset %#llx, len %#llx) returned %s, expected %s", \
 		       (what), fadv_name(advice), \
@@ -243,29 +212,9 @@ static void fill_bo(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, munmap(p, bo->size));
 }
 
-/*
- * Run every shrinker as hard as it goes (drop_caches 2: slab objects and
- * other shrinker-managed memory): vgem's shrinker then purges every object
- * that is purgeable, and must leave all others alone. Returns 0, or the errno
- * that kept us from it (not root, no procfs).
- */
-static int shrink_all(void)
-{
-	ssize_t n;
-	int fd, err;
-
-	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	n = write(fd, "2\n", 2);
-	err = n == 2 ? 0 : n < 0 ? errno : EIO;
-	close(fd);
-	return err;
-}
-
 /* Tests whose point needs the shrinker are skipped without drop_caches. */
 #define SHRINK_ALL_OR_SKIP() do { \
-	int __err = shrink_all(); \
+	int __err = drmtest_shrink_all(); \
 	if (__err) \
 		SKIP(return, "cannot write /proc/sys/vm/drop_caches: %s", \
 		     strerror(__err)); \
@@ -277,7 +226,7 @@ static int shrink_all(void)
  */
 static bool try_shrink_all(struct __test_metadata *_metadata)
 {
-	int err = shrink_all();
+	int err = drmtest_shrink_all();
 
 	if (err)
 		TH_LOG("no drop_caches (%s): not checking that the shrinker keeps needed BOs",
@@ -389,15 +338,6 @@ static void assert_bo_sigbus(struct __test_metadata *_metadata, char *p,
 	assert_sigbus(_metadata, p, npages - 1, seed, what);
 }
 
-/* Open the DRM device behind @fd again: a new DRM file, with @flags. */
-static int reopen(int fd, int flags)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	return open(path, flags | O_CLOEXEC);
-}
-
 /*
  * @bo's object, exported as a dma-buf and imported into the DRM file @fd2:
  * the same object (same device), under a handle of @fd2, with its mmap offset.
@@ -433,15 +373,6 @@ static uint32_t flink(struct __test_metadata *_metadata,
 		       strerror(errno));
 	ASSERT_NE(0U, f.name);
 	return f.name;
-}
-
-static long elapsed_msec(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 +
-	       (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
 /*
@@ -1004,7 +935,7 @@ TEST_F(madvise, imported_bo_ebusy)
 	char *q;
 
 	fill_bo(_metadata, &self->bo, seed);
-	fd2 = reopen(self->fd, O_RDWR);
+	fd2 = drmtest_reopen(self->fd, O_RDWR);
 	ASSERT_LE(0, fd2) TH_LOG("opening the device again: %s", strerror(errno));
 	import_bo(_metadata, &self->bo, fd2, &imp, &dmabuf);
 	close(dmabuf);
@@ -1271,7 +1202,7 @@ TEST_F(madvise, fadvise_exported_ebusy)
 	int fd2, dmabuf;
 
 	fill_bo(_metadata, &self->bo, seed);
-	fd2 = reopen(self->fd, O_RDWR);
+	fd2 = drmtest_reopen(self->fd, O_RDWR);
 	ASSERT_LE(0, fd2) TH_LOG("opening the device again: %s", strerror(errno));
 	import_bo(_metadata, &self->bo, fd2, &imp, &dmabuf);
 
@@ -1335,7 +1266,7 @@ TEST_F(madvise, fadvise_readonly_file_eacces)
 	int fdro;
 	char *p;
 
-	fdro = reopen(self->fd, O_RDONLY);
+	fdro = drmtest_reopen(self->fd, O_RDONLY);
 	ASSERT_LE(0, fdro) TH_LOG("opening the device read-only: %s",
 				  strerror(errno));
 	create_bo(_metadata, fdro, &robo);
@@ -1374,7 +1305,7 @@ TEST_F(madvise, fadvise_other_file_eacces)
 	char *p;
 
 	fill_bo(_metadata, &self->bo, seed);
-	fd2 = reopen(self->fd, O_RDWR);
+	fd2 = drmtest_reopen(self->fd, O_RDWR);
 	ASSERT_LE(0, fd2) TH_LOG("opening the device again: %s", strerror(errno));
 
 	ASSERT_FADV(EACCES, fd2, self->bo.offset, 0, POSIX_FADV_DONTNEED,
@@ -1573,12 +1504,12 @@ static int pressure_child(char *const *maps, unsigned int nmaps, size_t size,
 		char *m;
 
 		for (i = 0; i < nmaps; i++) {
-			int err = madv(maps[i], size, MADV_POPULATE_READ);
+			int err = drmtest_madvise(maps[i], size, MADV_POPULATE_READ);
 
 			if (err == EFAULT) {
 				fprintf(stderr, "# child: purge after %lu of %lu MiB, %ld ms\n",
 					allocated >> 20, total >> 20,
-					elapsed_msec(&start));
+					drmtest_elapsed_msec(&start));
 				return PRESSURE_PURGED;
 			}
 			if (err) {
@@ -1592,9 +1523,9 @@ static int pressure_child(char *const *maps, unsigned int nmaps, size_t size,
 				allocated >> 20);
 			return PRESSURE_ALL_MEMORY;
 		}
-		if (elapsed_msec(&start) > msec) {
+		if (drmtest_elapsed_msec(&start) > msec) {
 			fprintf(stderr, "# child: %lu MiB in %ld ms, no purge\n",
-				allocated >> 20, elapsed_msec(&start));
+				allocated >> 20, drmtest_elapsed_msec(&start));
 			return PRESSURE_TIMEOUT;
 		}
 		m = mmap(NULL, PRESSURE_CHUNK, RW,
@@ -1655,11 +1586,11 @@ TEST_F_TIMEOUT(madvise, pressure_purges_only_purgeable, 150)
 	TH_LOG("memory hog %s after %ld ms",
 	       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) :
 	       code >= 0 && code < (int)ARRAY_SIZE(codes) ? codes[code] :
-	       "exited", elapsed_msec(&start));
+	       "exited", drmtest_elapsed_msec(&start));
 
 	/* Needed BOs: still needed, every byte there. */
 	for (i = 1; i < PRESSURE_BOS; i += 2) {
-		int err = madv(p[i], bo[i].size, MADV_WILLNEED);
+		int err = drmtest_madvise(p[i], bo[i].size, MADV_WILLNEED);
 
 		ASSERT_EQ(0, err)
 			TH_LOG("needed BO %u: MADV_WILLNEED returned %s after pressure: purged?",
@@ -1670,7 +1601,7 @@ TEST_F_TIMEOUT(madvise, pressure_purges_only_purgeable, 150)
 	}
 	/* Purgeable BOs: purged, or intact. */
 	for (i = 0; i < PRESSURE_BOS; i += 2) {
-		int err = madv(p[i], bo[i].size, MADV_WILLNEED);
+		int err = drmtest_madvise(p[i], bo[i].size, MADV_WILLNEED);
 
 		ASSERT_TRUE(err == 0 || err == EFAULT)
 			TH_LOG("purgeable BO %u: MADV_WILLNEED returned %s",

@@ -103,12 +103,6 @@ FIXTURE_TEARDOWN(populate)
 	close(self->fd);
 }
 
-/* madvise() returning 0 or the errno it failed with. */
-static int madv(void *addr, size_t len, int advice)
-{
-	return madvise(addr, len, advice) ? errno : 0;
-}
-
 static char *map_bo(struct __test_metadata *_metadata,
 		    FIXTURE_DATA(populate) *self, void *addr, int prot,
 		    int flags)
@@ -227,7 +221,7 @@ TEST_F(populate, madv_populate_write_no_faults)
 	ASSERT_EQ(0, munmap(p, self->size));
 
 	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
-	ASSERT_EQ(0, madv(p, self->size, MADV_POPULATE_WRITE))
+	ASSERT_EQ(0, drmtest_madvise(p, self->size, MADV_POPULATE_WRITE))
 		TH_LOG("MADV_POPULATE_WRITE on a GEM mapping failed");
 	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_RMW);
 	ASSERT_EQ(0, faults)
@@ -250,7 +244,7 @@ TEST_F(populate, madv_populate_read_no_faults)
 	ASSERT_EQ(0, munmap(p, self->size));
 
 	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
-	ASSERT_EQ(0, madv(p, self->size, MADV_POPULATE_READ))
+	ASSERT_EQ(0, drmtest_madvise(p, self->size, MADV_POPULATE_READ))
 		TH_LOG("MADV_POPULATE_READ on a GEM mapping failed");
 	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_READ);
 	ASSERT_EQ(0, faults)
@@ -281,9 +275,9 @@ TEST_F(populate, populate_write_readonly_einval)
 	char *p;
 
 	p = map_bo(_metadata, self, NULL, PROT_READ, MAP_SHARED);
-	ASSERT_EQ(EINVAL, madv(p, self->size, MADV_POPULATE_WRITE))
+	ASSERT_EQ(EINVAL, drmtest_madvise(p, self->size, MADV_POPULATE_WRITE))
 		TH_LOG("MADV_POPULATE_WRITE on a PROT_READ mapping must fail with EINVAL");
-	ASSERT_EQ(0, madv(p, self->size, MADV_POPULATE_READ))
+	ASSERT_EQ(0, drmtest_madvise(p, self->size, MADV_POPULATE_READ))
 		TH_LOG("MADV_POPULATE_READ on a PROT_READ mapping failed");
 	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_READ);
 	ASSERT_EQ(0, faults)
@@ -298,9 +292,9 @@ TEST_F(populate, populate_prot_none_einval)
 	char *p;
 
 	p = map_bo(_metadata, self, NULL, PROT_NONE, MAP_SHARED);
-	ASSERT_EQ(EINVAL, madv(p, self->size, MADV_POPULATE_READ))
+	ASSERT_EQ(EINVAL, drmtest_madvise(p, self->size, MADV_POPULATE_READ))
 		TH_LOG("MADV_POPULATE_READ on a PROT_NONE mapping must fail with EINVAL");
-	ASSERT_EQ(EINVAL, madv(p, self->size, MADV_POPULATE_WRITE))
+	ASSERT_EQ(EINVAL, drmtest_madvise(p, self->size, MADV_POPULATE_WRITE))
 		TH_LOG("MADV_POPULATE_WRITE on a PROT_NONE mapping must fail with EINVAL");
 	ASSERT_EQ(0, munmap(p, self->size));
 }
@@ -320,7 +314,7 @@ TEST_F(populate, populate_hole_enomem)
 	ASSERT_EQ(range, p);
 	ASSERT_EQ(0, munmap(range + self->size, self->size));
 
-	ASSERT_EQ(ENOMEM, madv(range, 2 * self->size, MADV_POPULATE_WRITE))
+	ASSERT_EQ(ENOMEM, drmtest_madvise(range, 2 * self->size, MADV_POPULATE_WRITE))
 		TH_LOG("MADV_POPULATE_WRITE over BO + hole must fail with ENOMEM");
 	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_RMW);
 	ASSERT_EQ(0, faults)
@@ -337,9 +331,9 @@ TEST_F(populate, populate_unaligned_einval)
 	char *p;
 
 	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
-	ASSERT_EQ(EINVAL, madv(p + 1, len, MADV_POPULATE_WRITE))
+	ASSERT_EQ(EINVAL, drmtest_madvise(p + 1, len, MADV_POPULATE_WRITE))
 		TH_LOG("MADV_POPULATE_WRITE at an unaligned start must fail with EINVAL");
-	ASSERT_EQ(EINVAL, madv(p + 1, len, MADV_POPULATE_READ))
+	ASSERT_EQ(EINVAL, drmtest_madvise(p + 1, len, MADV_POPULATE_READ))
 		TH_LOG("MADV_POPULATE_READ at an unaligned start must fail with EINVAL");
 	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_WRITE);
 	assert_fault_path(_metadata, variant, faults, self->npages,
@@ -360,7 +354,7 @@ TEST_F(populate, map_private_refused)
 		return;
 	}
 	TH_LOG("MAP_PRIVATE of a GEM object unexpectedly succeeded");
-	ASSERT_EQ(EINVAL, madv(p, self->size, MADV_POPULATE_WRITE))
+	ASSERT_EQ(EINVAL, drmtest_madvise(p, self->size, MADV_POPULATE_WRITE))
 		TH_LOG("MADV_POPULATE_WRITE on a private GEM mapping must fail with EINVAL");
 	ASSERT_EQ(0, munmap(p, self->size));
 }
@@ -385,9 +379,9 @@ TEST_F(populate, partial_munmap_populates_right_pages)
 	ASSERT_EQ(0, munmap(p, ps));
 	ASSERT_EQ(0, munmap(p + mid * ps, ps));
 
-	ASSERT_EQ(0, madv(p + ps, (mid - 1) * ps, MADV_POPULATE_WRITE))
+	ASSERT_EQ(0, drmtest_madvise(p + ps, (mid - 1) * ps, MADV_POPULATE_WRITE))
 		TH_LOG("MADV_POPULATE_WRITE of pages [1, %zu) failed", mid);
-	ASSERT_EQ(0, madv(p + (mid + 1) * ps, (n - mid - 1) * ps,
+	ASSERT_EQ(0, drmtest_madvise(p + (mid + 1) * ps, (n - mid - 1) * ps,
 			  MADV_POPULATE_WRITE))
 		TH_LOG("MADV_POPULATE_WRITE of pages [%zu, %zu) failed",
 		       mid + 1, n);
@@ -428,15 +422,15 @@ TEST_F(populate, mprotect_split)
 	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
 	ASSERT_EQ(0, mprotect(p + third, third, PROT_READ));
 
-	ASSERT_EQ(0, madv(p, self->size, MADV_POPULATE_READ))
+	ASSERT_EQ(0, drmtest_madvise(p, self->size, MADV_POPULATE_READ))
 		TH_LOG("MADV_POPULATE_READ over RW|R|RW VMAs failed");
 	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_READ);
 	ASSERT_EQ(0, faults)
 		TH_LOG("reading %ld pages after MADV_POPULATE_READ over RW|R|RW cost %ld faults",
 		       self->npages, faults);
-	ASSERT_EQ(EINVAL, madv(p, self->size, MADV_POPULATE_WRITE))
+	ASSERT_EQ(EINVAL, drmtest_madvise(p, self->size, MADV_POPULATE_WRITE))
 		TH_LOG("MADV_POPULATE_WRITE over a read-only VMA must fail with EINVAL");
-	ASSERT_EQ(0, madv(p, third, MADV_POPULATE_WRITE))
+	ASSERT_EQ(0, drmtest_madvise(p, third, MADV_POPULATE_WRITE))
 		TH_LOG("MADV_POPULATE_WRITE of the first (RW) third failed");
 	faults = drmtest_touch_faults(p, third, DRMTEST_TOUCH_WRITE);
 	ASSERT_EQ(0, faults)
@@ -447,7 +441,7 @@ TEST_F(populate, mprotect_split)
 	/* On a fresh split mapping, populating the first third stays there. */
 	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
 	ASSERT_EQ(0, mprotect(p + third, third, PROT_READ));
-	ASSERT_EQ(0, madv(p, third, MADV_POPULATE_WRITE))
+	ASSERT_EQ(0, drmtest_madvise(p, third, MADV_POPULATE_WRITE))
 		TH_LOG("MADV_POPULATE_WRITE of the first third of a fresh mapping failed");
 	faults = drmtest_touch_faults(p, third, DRMTEST_TOUCH_WRITE);
 	ASSERT_EQ(0, faults)
@@ -536,7 +530,7 @@ static void *populate_loop(void *arg)
 	struct populate_race *r = arg;
 
 	while (!atomic_load(&r->stop)) {
-		int err = madv(r->addr, r->len, MADV_POPULATE_WRITE);
+		int err = drmtest_madvise(r->addr, r->len, MADV_POPULATE_WRITE);
 
 		if (!err) {
 			atomic_fetch_add(&r->populated, 1);
@@ -548,15 +542,6 @@ static void *populate_loop(void *arg)
 		}
 	}
 	return NULL;
-}
-
-static long elapsed_msec(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 +
-	       (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
 /* Populate racing munmap + remap of its range neither crashes nor misbehaves. */
@@ -579,7 +564,7 @@ TEST_F(populate, populate_races_munmap)
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (rounds = 0; rounds < RACE_ROUNDS; rounds++) {
-		if (elapsed_msec(&start) >= RACE_MSEC)
+		if (drmtest_elapsed_msec(&start) >= RACE_MSEC)
 			break;
 		if (munmap(p, self->size)) {
 			map_err = errno;
@@ -607,7 +592,7 @@ TEST_F(populate, populate_races_munmap)
 	TH_LOG("%d remaps; populate: %ld done, %ld hit the unmapped range",
 	       rounds, atomic_load(&r.populated), atomic_load(&r.unmapped));
 
-	ASSERT_EQ(0, madv(p, self->size, MADV_POPULATE_WRITE))
+	ASSERT_EQ(0, drmtest_madvise(p, self->size, MADV_POPULATE_WRITE))
 		TH_LOG("final MADV_POPULATE_WRITE failed");
 	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_RMW);
 	ASSERT_EQ(0, faults)
@@ -675,7 +660,7 @@ TEST_F(populate, dmabuf_mmap_populates)
 		ASSERT_NE(MAP_FAILED, p)
 			TH_LOG("mmap of the dma-buf: %s", strerror(errno));
 		if (!(flags[i] & MAP_POPULATE))
-			ASSERT_EQ(0, madv(p, self->size, MADV_POPULATE_WRITE));
+			ASSERT_EQ(0, drmtest_madvise(p, self->size, MADV_POPULATE_WRITE));
 		faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_RMW);
 		ASSERT_EQ(0, faults)
 			TH_LOG("%s dma-buf mapping: %ld faults touching %ld pages",

@@ -267,11 +267,6 @@ verbose(struct ctx *c, const struct bo *b, const char *fmt, ...)
 	       b->serial, msg);
 }
 
-static int madv(void *addr, size_t len, int advice)
-{
-	return madvise(addr, len, advice) ? errno : 0;
-}
-
 static void bo_lock(struct ctx *c, struct bo *b)
 {
 	int ret = pthread_mutex_lock(&b->lock);
@@ -1024,7 +1019,7 @@ static int op_populate(struct ctx *c, struct bo *b)
 	/* Mostly where the access is permitted; sometimes anywhere. */
 	if (!m || !pick_range(c, b, m, write && chance(c, 80), &first, &n))
 		return -1;
-	ret = madv(m->addr + first * ps, n * ps,
+	ret = drmtest_madvise(m->addr + first * ps, n * ps,
 		   write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
 	check_populate(c, b, m, first, n, write, ret);
 	if (!ret)
@@ -1045,7 +1040,7 @@ static int op_dontneed(struct ctx *c, struct bo *b)
 
 	if (!m || !pick_range(c, b, m, false, &first, &n))
 		return -1;
-	ret = madv(m->addr + first * ps, n * ps, MADV_DONTNEED);
+	ret = drmtest_madvise(m->addr + first * ps, n * ps, MADV_DONTNEED);
 	if (ret)
 		report(c, b, "MADV_DONTNEED of pages %u+%u: %s", first, n,
 		       ename(ret));
@@ -1096,7 +1091,7 @@ static int do_purge_advice(struct ctx *c, struct bo *b, int advice)
 		return -1;
 	}
 	want = expect_purge_advice(b, m, first, n);
-	ret = madv(m->addr + first * ps, n * ps, advice);
+	ret = drmtest_madvise(m->addr + first * ps, n * ps, advice);
 	if (ret != want) {
 		report(c, b, "%s of pages %u+%u (VMA %u..%u, prot %#x): %s, expected %s",
 		       advice_name(advice), first, n, vma_first(m, first),
@@ -1130,7 +1125,7 @@ static int op_willneed(struct ctx *c, struct bo *b)
 
 	if (!m || !pick_range(c, b, m, false, &first, &n))
 		return -1;
-	check_willneed(c, b, madv(m->addr + first * ps, n * ps, MADV_WILLNEED),
+	check_willneed(c, b, drmtest_madvise(m->addr + first * ps, n * ps, MADV_WILLNEED),
 		       "MADV_WILLNEED");
 	return 0;
 }
@@ -1260,7 +1255,7 @@ static int op_dmabuf_map(struct ctx *c, struct bo *b)
 		return 0;
 	}
 	if (!populate && chance(c, 50)) {
-		ret = madv(p, size, MADV_POPULATE_WRITE);
+		ret = drmtest_madvise(p, size, MADV_POPULATE_WRITE);
 		if (ret == EFAULT)
 			observed(c, b, false, "dma-buf MADV_POPULATE_WRITE");
 		else if (ret)
@@ -1298,7 +1293,7 @@ static int op_bad_args(struct ctx *c, struct bo *b)
 	case 0:		/* unaligned start */
 		if (!m || !pick_range(c, b, m, false, &first, &n))
 			return -1;
-		ret = madv(m->addr + first * ps + 1 + rnd(c, ps - 1), ps, adv);
+		ret = drmtest_madvise(m->addr + first * ps + 1 + rnd(c, ps - 1), ps, adv);
 		if (ret != EINVAL)
 			report(c, b, "%s at an unaligned address: %s, expected EINVAL",
 			       advice_name(adv), ename(ret));
@@ -1306,7 +1301,7 @@ static int op_bad_args(struct ctx *c, struct bo *b)
 	case 1:		/* no pages: nothing to do, whatever the advice */
 		if (!m || !pick_range(c, b, m, false, &first, &n))
 			return -1;
-		ret = madv(m->addr + first * ps, 0, adv);
+		ret = drmtest_madvise(m->addr + first * ps, 0, adv);
 		if (ret)
 			report(c, b, "%s of 0 bytes: %s, expected 0",
 			       advice_name(adv), ename(ret));
@@ -1314,7 +1309,7 @@ static int op_bad_args(struct ctx *c, struct bo *b)
 	case 2:		/* length that wraps around the address space */
 		if (!m || !pick_range(c, b, m, false, &first, &n))
 			return -1;
-		ret = madv(m->addr + first * ps, (size_t)0 - ps, adv);
+		ret = drmtest_madvise(m->addr + first * ps, (size_t)0 - ps, adv);
 		if (ret != EINVAL)
 			report(c, b, "%s of -4096 bytes: %s, expected EINVAL",
 			       advice_name(adv), ename(ret));
@@ -1508,13 +1503,13 @@ static void child_op(struct ctx *c, struct bo *b, struct child_map *cm)
 	switch (rnd(c, 10)) {
 	case 0:
 		c->op = "child madv_dontneed";
-		ret = madv(cm->addr, b->npages * ps, MADV_DONTNEED);
+		ret = drmtest_madvise(cm->addr, b->npages * ps, MADV_DONTNEED);
 		if (ret)
 			report(c, b, "MADV_DONTNEED: %s", ename(ret));
 		break;
 	case 1:
 		c->op = "child madv_populate";
-		ret = madv(cm->addr, b->npages * ps, MADV_POPULATE_READ);
+		ret = drmtest_madvise(cm->addr, b->npages * ps, MADV_POPULATE_READ);
 		if (ret == 0 || ret == EFAULT)
 			observed(c, b, !ret, "MADV_POPULATE_READ");
 		else
