@@ -12,11 +12,14 @@
 #   make export       git format-patch set in build/export/
 #   make bisect-check build every prefix of the series (on demand, slow)
 #   make bench        populate benchmark, one guest boot -> build/bench/ (ratios.md, bench.png)
+#   make stress-long  gem_stress --long (1e6 operations) on the debug kernel
+#   make pressure     gem_pressure in a 512 MiB debug guest (make check runs it in 768 MiB)
 
 CONFIG ?= full
 CMD ?= sh -c 'uname -a; ls -l /dev/dri'
 
-.PHONY: all demo check lint assemble kernel tests vm refresh export bisect-check bench clean
+.PHONY: all demo check lint assemble kernel tests vm refresh export bisect-check bench \
+	stress-long pressure clean
 all: demo
 
 demo:
@@ -51,6 +54,17 @@ bisect-check:
 
 bench: tests
 	tools/bench
+
+# The reliability runs (issue: debug kernel, races, memory pressure).
+stress-long:
+	tools/kbuild debug
+	tools/build-tests debug
+	tools/vm --config debug --timeout 14400 -- build/igt/gem_stress --long
+
+pressure:
+	tools/kbuild debug
+	tools/build-tests debug
+	tools/vm --config debug --mem 512M --timeout 1800 -- build/igt/gem_pressure
 
 clean:
 	rm -rf build
