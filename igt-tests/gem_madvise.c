@@ -923,6 +923,67 @@ TEST_F(madvise, exported_bo_ebusy)
 }
 
 /*
+ * Another process that only got the BO as a dma-buf, and maps the dma-buf,
+ * cannot purge it or drop it either: dma-buf mappings have no advice hook, so
+ * the purgeable advice gets what it gets on any device mapping (MADV_FREE and
+ * MADV_DONTNEED: EINVAL; MADV_REMOVE: the dma-buf file is no regular file to
+ * punch holes in, ENODEV), and nothing changes for the owner.
+ */
+static int dmabuf_purge_child(int dmabuf, size_t size)
+{
+	static const int advice[] = { MADV_FREE, MADV_REMOVE, MADV_DONTNEED };
+	static const int expect[] = { EINVAL, ENODEV, EINVAL };
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
+	unsigned int i;
+
+	if (p == MAP_FAILED)
+		return 10;
+	for (i = 0; i < 3; i++) {
+		int err = drmtest_madvise(p, size, advice[i]);
+
+		if (err != expect[i]) {
+			fprintf(stderr, "dma-buf mapping: %s returned %s, expected %s\n",
+				drmtest_madvise_name(advice[i]), err ? strerror(err) : "0",
+				strerror(expect[i]));
+			return 20 + i;
+		}
+	}
+	/* Whatever the dma-buf file makes of it, the owner checks the data. */
+	drmtest_fadvise(dmabuf, 0, 0, POSIX_FADV_DONTNEED);
+	return 0;
+}
+
+TEST_F(madvise, dmabuf_mapping_cannot_purge)
+{
+	const uint32_t seed = 0x0c000000;
+	int dmabuf, status;
+	pid_t pid;
+	char *p;
+
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
+	drmtest_fill_pattern(p, 0, self->npages, seed);
+	ASSERT_EQ(0, drmPrimeHandleToFD(self->fd, self->bo.handle,
+					DRM_CLOEXEC | DRM_RDWR, &dmabuf))
+		TH_LOG("exporting the BO as a dma-buf: %s", strerror(errno));
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		close(self->fd);
+		_exit(dmabuf_purge_child(dmabuf, self->size));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child with the dma-buf: status %#x", status);
+
+	close(dmabuf);
+	if (try_shrink_all(_metadata))
+		ASSERT_MADV(0, p, self->size, MADV_WILLNEED, "after the shrinker ran");
+	assert_pattern(_metadata, p, 0, self->npages, seed, "after the dma-buf holder's advice");
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/*
  * An object imported from a dma-buf (here: into a second DRM file of the
  * same device) cannot be made purgeable or purged through the importer's
  * mappings and file either: EBUSY, and nothing changes.
