@@ -271,6 +271,22 @@ int drmtest_shrink_all(void)
 	return err;
 }
 
+int drmtest_set_oom_score_adj(int value)
+{
+	char buf[16];
+	int fd, len, err;
+	ssize_t n;
+
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	len = snprintf(buf, sizeof(buf), "%d\n", value);
+	n = write(fd, buf, len);
+	err = n == len ? 0 : n < 0 ? errno : EIO;
+	close(fd);
+	return err;
+}
+
 int drmtest_reopen(int fd, int flags)
 {
 	char path[64];

@@ -117,6 +117,12 @@ const char *drmtest_madvise_name(int advice);
  */
 int drmtest_shrink_all(void);
 
+/*
+ * Write @value to /proc/self/oom_score_adj: 1000 volunteers the process for
+ * the OOM killer, -1000 (root only) shields it. 0 or the errno.
+ */
+int drmtest_set_oom_score_adj(int value);
+
 /* Open the DRM device behind @fd again: a new DRM file, with @flags. */
 int drmtest_reopen(int fd, int flags);
 

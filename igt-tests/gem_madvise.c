@@ -1552,20 +1552,17 @@ static int pressure_child(char *const *maps, unsigned int nmaps, size_t size,
 	unsigned long allocated = 0;
 	struct timespec start;
 	unsigned int i;
-	int fd;
+	int err;
 
-	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, "1000", 4) != 4)
-			fprintf(stderr, "# child: oom_score_adj: %s\n", strerror(errno));
-		close(fd);
-	}
+	err = drmtest_set_oom_score_adj(1000);
+	if (err)
+		fprintf(stderr, "# child: oom_score_adj: %s\n", strerror(err));
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		char *m;
 
 		for (i = 0; i < nmaps; i++) {
-			int err = drmtest_madvise(maps[i], size, MADV_POPULATE_READ);
+			err = drmtest_madvise(maps[i], size, MADV_POPULATE_READ);
 
 			if (err == EFAULT) {
 				fprintf(stderr, "# child: purge after %lu of %lu MiB, %ld ms\n",

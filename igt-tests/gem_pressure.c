@@ -60,26 +60,12 @@ static unsigned long meminfo(const char *field)
 	return kb * 1024;
 }
 
-static int set_oom_score_adj(int value)
-{
-	char buf[16];
-	int fd = open("/proc/self/oom_score_adj", O_WRONLY);
-	int len, ret;
-
-	if (fd < 0)
-		return -errno;
-	len = snprintf(buf, sizeof(buf), "%d", value);
-	ret = write(fd, buf, len) == len ? 0 : -errno;
-	close(fd);
-	return ret;
-}
-
 /* Allocate and touch @bytes of anonymous memory, then exit 0. */
 static void __attribute__((noreturn)) allocator(size_t bytes)
 {
 	size_t page = drmtest_page_size(), done;
 
-	if (set_oom_score_adj(1000))
+	if (drmtest_set_oom_score_adj(1000))
 		_exit(2);
 	for (done = 0; done < bytes; done += 16 * MiB) {
 		char *p = mmap(NULL, 16 * MiB, PROT_READ | PROT_WRITE,
@@ -109,7 +95,7 @@ TEST(shrinker_purges_purgeable_keeps_needed)
 	if (drmGetCap(fd, DRM_CAP_GEM_MMAP_ADVICE, &cap) ||
 	    !(cap & DRM_GEM_MMAP_ADVICE_PURGEABLE))
 		SKIP(return, "vgem: no purgeable GEM objects");
-	if (set_oom_score_adj(-1000))
+	if (drmtest_set_oom_score_adj(-1000))
 		SKIP(return, "cannot shield the test from the OOM killer (not root)");
 
 	/*
