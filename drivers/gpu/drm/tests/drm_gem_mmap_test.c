@@ -22,6 +22,7 @@
 #include <linux/mman.h>
 #include <linux/sizes.h>
 
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 
 #include <drm/drm_device.h>
@@ -599,6 +600,96 @@ static void drm_gem_advise_test_mapping_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->shmem->mmap_count, 0);
 }
 
+static bool advise_test_can_evict;
+
+static bool advise_test_can_evict_stub(void)
+{
+	return advise_test_can_evict;
+}
+
+/*
+ * With a shrinker, the last unmap keeps the pages for the next mapping, which
+ * gets the same pages without allocating them again. The shrinker evicts
+ * them (counting them only with swap space, stubbed here) unless something
+ * else holds them; contents survive eviction.
+ */
+static void drm_gem_advise_test_unmapped_keeps_pages(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	struct drm_gem_shmem_object *shmem = t->shmem;
+	struct shrink_control sc = {
+		.gfp_mask = GFP_KERNEL,
+		.nr_to_scan = 4 * TEST_PAGES,
+	};
+	struct drm_gem_shmem_shrinker *s;
+	struct iosys_map map;
+	struct page **pages;
+	unsigned long addr;
+	u32 val = 0;
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, drmm_gem_shmem_shrinker_init(t->drm, NULL), 0);
+	s = t->drm->shmem_shrinker;
+	advise_test_can_evict = false;
+	kunit_activate_static_stub(test, drm_gem_shmem_can_evict,
+				   advise_test_can_evict_stub);
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE);
+	KUNIT_ASSERT_EQ(test, put_user(0xc0ffee, (u32 __user *)(addr + PAGE_SIZE)), 0);
+	pages = shmem->pages;
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	KUNIT_EXPECT_EQ(test, vm_munmap(addr, TEST_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, shmem->mmap_count, 0);
+	KUNIT_EXPECT_EQ(test, shmem->pages_use_count, 1);
+	KUNIT_EXPECT_PTR_EQ(test, shmem->pages, pages);
+
+	/* Without swap space, unpinning frees nothing: not counted. */
+	KUNIT_EXPECT_EQ(test, s->shrinker->count_objects(s->shrinker, &sc), SHRINK_EMPTY);
+	KUNIT_EXPECT_EQ(test, s->shrinker->scan_objects(s->shrinker, &sc), SHRINK_STOP);
+	KUNIT_EXPECT_EQ(test, shmem->pages_use_count, 1);
+	advise_test_can_evict = true;
+	KUNIT_EXPECT_EQ(test, s->shrinker->count_objects(s->shrinker, &sc), TEST_PAGES);
+
+	/* Mapped again: the same pages, off the shrinker's list. */
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
+	KUNIT_EXPECT_EQ(test, s->shrinker->count_objects(s->shrinker, &sc), SHRINK_EMPTY);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_POPULATE_WRITE), 0);
+	KUNIT_EXPECT_PTR_EQ(test, shmem->pages, pages);
+	KUNIT_EXPECT_EQ(test, shmem->pages_use_count, 1);
+	KUNIT_EXPECT_EQ(test, vm_munmap(addr, TEST_SIZE), 0);
+
+	/* Purgeable, then needed again: it moves between the lists. */
+	KUNIT_EXPECT_EQ(test, drm_gem_shmem_advise(shmem, DRM_GEM_ADVICE_DONTNEED), 1);
+	KUNIT_EXPECT_EQ(test, s->purgeable.count, TEST_PAGES);
+	KUNIT_EXPECT_EQ(test, s->unmapped.count, 0);
+	KUNIT_EXPECT_EQ(test, drm_gem_shmem_advise(shmem, DRM_GEM_ADVICE_WILLNEED), 1);
+	KUNIT_EXPECT_EQ(test, s->purgeable.count, 0);
+	KUNIT_EXPECT_EQ(test, s->unmapped.count, TEST_PAGES);
+
+	/* Held by a vmap too: evicting would free nothing, so it stays. */
+	dma_resv_lock(shmem->base.resv, NULL);
+	ret = drm_gem_shmem_vmap(shmem, &map);
+	dma_resv_unlock(shmem->base.resv);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, s->shrinker->scan_objects(s->shrinker, &sc), SHRINK_STOP);
+	KUNIT_EXPECT_TRUE(test, shmem->mmap_pages);
+	dma_resv_lock(shmem->base.resv, NULL);
+	drm_gem_shmem_vunmap(shmem, &map);
+	dma_resv_unlock(shmem->base.resv);
+
+	KUNIT_EXPECT_EQ(test, s->shrinker->scan_objects(s->shrinker, &sc), TEST_PAGES);
+	KUNIT_EXPECT_FALSE(test, shmem->mmap_pages);
+	KUNIT_EXPECT_EQ(test, shmem->pages_use_count, 0);
+	KUNIT_EXPECT_NULL(test, shmem->pages);
+	KUNIT_EXPECT_EQ(test, shmem->madv, 0);
+	KUNIT_EXPECT_EQ(test, s->shrinker->count_objects(s->shrinker, &sc), SHRINK_EMPTY);
+
+	/* Evicted, not purged: the next mapping reads what was written. */
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
+	KUNIT_EXPECT_EQ(test, get_user(val, (u32 __user *)(addr + PAGE_SIZE)), 0);
+	KUNIT_EXPECT_EQ(test, val, 0xc0ffee);
+}
+
 /* The shrinker purges purgeable objects and never touches needed ones. */
 static void drm_gem_advise_test_shrinker(struct kunit *test)
 {
@@ -710,6 +801,7 @@ static struct kunit_case drm_gem_advise_test_cases[] = {
 	KUNIT_CASE(drm_gem_advise_test_purge_busy),
 	KUNIT_CASE(drm_gem_advise_test_dontneed_zaps),
 	KUNIT_CASE(drm_gem_advise_test_mapping_pages),
+	KUNIT_CASE(drm_gem_advise_test_unmapped_keeps_pages),
 	KUNIT_CASE(drm_gem_advise_test_shrinker),
 	KUNIT_CASE(drm_gem_advise_test_purge_callback),
 	{}
