@@ -20,6 +20,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_kunit_helpers.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_vma_manager.h>
 #include <drm/panfrost_drm.h>
 
@@ -91,8 +92,13 @@ static int panfrost_purgeable_test_init(struct kunit *test)
 								 0, &panfrost_test_driver);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->drm);
 
-	/* What panfrost_probe() sets up for BOs and GPU address spaces. */
-	pfdev = kunit_kzalloc(test, sizeof(*pfdev), GFP_KERNEL);
+	/*
+	 * What panfrost_probe() sets up for BOs and GPU address spaces. It and
+	 * the file's private data are DRM-managed: the test's mappings hold
+	 * the file, whose release uses them, until the test's mm goes away,
+	 * which may be after KUnit cleaned the test up.
+	 */
+	pfdev = drmm_kzalloc(t->drm, sizeof(*pfdev), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pfdev);
 	pfdev->dev = dev;
 	pfdev->ddev = t->drm;
@@ -103,7 +109,7 @@ static int panfrost_purgeable_test_init(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, drmm_gem_shmem_shrinker_init(t->drm, panfrost_gem_purge), 0);
 
 	/* What panfrost_open() sets up, but the job scheduler. */
-	priv = kunit_kzalloc(test, sizeof(*priv), GFP_KERNEL);
+	priv = drmm_kzalloc(t->drm, sizeof(*priv), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, priv);
 	priv->pfdev = pfdev;
 	t->file = mock_drm_getfile(t->drm->primary, O_RDWR);
