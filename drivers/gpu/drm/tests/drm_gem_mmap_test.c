@@ -7,7 +7,7 @@
  * drm_gem_populate: mmap(MAP_POPULATE) and madvise(MADV_POPULATE_READ/WRITE).
  * Each case runs twice: through the shmem helpers' bulk populate, and through
  * the generic fallback that drives the object's fault handler. Page tables
- * are checked with follow_pfnmap_start(): every populated address must map
+ * are read with drm_kunit_helper_user_ptes(): every populated address must map
  * the object page that its offset into the object names.
  *
  * drm_gem_advise: purgeable objects through madvise(MADV_FREE, MADV_WILLNEED,
@@ -169,28 +169,22 @@ static int populate_test_count_ptes(struct kunit *test, unsigned long addr,
 				    int npages, pgoff_t first, bool writable)
 {
 	struct populate_test *t = test->priv;
-	struct mm_struct *mm = current->mm;
-	int i, present = 0;
+	struct drm_kunit_user_pte *ptes;
+	int i, present;
 
-	mmap_read_lock(mm);
+	ptes = kunit_kcalloc(test, npages, sizeof(*ptes), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ptes);
+	present = drm_kunit_helper_user_ptes(addr, npages, ptes);
 	for (i = 0; i < npages; i++) {
-		struct follow_pfnmap_args args = {
-			.address = addr + i * PAGE_SIZE,
-		};
-
-		args.vma = vma_lookup(mm, args.address);
-		if (!args.vma || follow_pfnmap_start(&args))
+		if (!ptes[i].present)
 			continue;
-		present++;
-		KUNIT_EXPECT_EQ_MSG(test, args.pfn,
+		KUNIT_EXPECT_EQ_MSG(test, ptes[i].pfn,
 				    page_to_pfn(t->shmem->pages[first + i]),
 				    "page %d maps the wrong object page", i);
 		if (writable)
-			KUNIT_EXPECT_TRUE_MSG(test, args.writable,
+			KUNIT_EXPECT_TRUE_MSG(test, ptes[i].writable,
 					      "page %d is not writable", i);
-		follow_pfnmap_end(&args);
 	}
-	mmap_read_unlock(mm);
 
 	return present;
 }

@@ -158,24 +158,14 @@ static unsigned long panfrost_purgeable_test_mmap(struct kunit *test, unsigned l
 static int panfrost_purgeable_test_ptes(struct kunit *test, unsigned long addr)
 {
 	struct panfrost_purgeable_test *t = test->priv;
-	struct mm_struct *mm = current->mm;
-	int i, present = 0;
+	struct drm_kunit_user_pte ptes[TEST_PAGES];
+	int i, present;
 
-	mmap_read_lock(mm);
-	for (i = 0; i < TEST_PAGES; i++) {
-		struct follow_pfnmap_args args = {
-			.address = addr + i * PAGE_SIZE,
-		};
-
-		args.vma = vma_lookup(mm, args.address);
-		if (!args.vma || follow_pfnmap_start(&args))
-			continue;
-		KUNIT_EXPECT_TRUE(test, t->bo->base.pages &&
-				  args.pfn == page_to_pfn(t->bo->base.pages[i]));
-		present++;
-		follow_pfnmap_end(&args);
-	}
-	mmap_read_unlock(mm);
+	present = drm_kunit_helper_user_ptes(addr, TEST_PAGES, ptes);
+	for (i = 0; i < TEST_PAGES; i++)
+		if (ptes[i].present)
+			KUNIT_EXPECT_TRUE(test, t->bo->base.pages &&
+					  ptes[i].pfn == page_to_pfn(t->bo->base.pages[i]));
 
 	return present;
 }

@@ -13,6 +13,7 @@
 
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_kunit_helpers.h>
 #include <drm/drm_vma_manager.h>
 
 #include <kunit/test.h>
@@ -97,24 +98,16 @@ static unsigned long vc4_purgeable_test_mmap(struct kunit *test, unsigned long f
 static int vc4_purgeable_test_ptes(struct kunit *test, unsigned long addr,
 				   unsigned long *first_pfn)
 {
-	struct mm_struct *mm = current->mm;
-	int i, present = 0;
+	struct drm_kunit_user_pte ptes[TEST_PAGES];
+	int i, present;
 
-	mmap_read_lock(mm);
-	for (i = 0; i < TEST_PAGES; i++) {
-		struct follow_pfnmap_args args = {
-			.address = addr + i * PAGE_SIZE,
-		};
-
-		args.vma = vma_lookup(mm, args.address);
-		if (!args.vma || follow_pfnmap_start(&args))
-			continue;
-		if (!present && first_pfn)
-			*first_pfn = args.pfn - i;
-		present++;
-		follow_pfnmap_end(&args);
+	present = drm_kunit_helper_user_ptes(addr, TEST_PAGES, ptes);
+	for (i = 0; first_pfn && i < TEST_PAGES; i++) {
+		if (ptes[i].present) {
+			*first_pfn = ptes[i].pfn - i;
+			break;
+		}
 	}
-	mmap_read_unlock(mm);
 
 	return present;
 }
