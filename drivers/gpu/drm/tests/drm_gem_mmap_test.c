@@ -82,13 +82,6 @@ struct populate_test {
 KUNIT_DEFINE_ACTION_WRAPPER(drm_gem_object_put_wrapper, drm_gem_object_put,
 			    struct drm_gem_object *);
 
-static void populate_test_fput(void *file)
-{
-	fput(file);
-	/* Release the file, and those mm teardown dropped, before the device. */
-	flush_delayed_fput();
-}
-
 static int populate_test_init(struct kunit *test)
 {
 	const struct populate_param *param = test->param_value;
@@ -127,10 +120,7 @@ static int populate_test_init(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	t->offset = drm_vma_node_offset_addr(&t->shmem->base.vma_node);
 
-	t->file = mock_drm_getfile(t->drm->primary, O_RDWR);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->file);
-	ret = kunit_add_action_or_reset(test, populate_test_fput, t->file);
-	KUNIT_ASSERT_EQ(test, ret, 0);
+	t->file = drm_kunit_helper_open_file(test, t->drm->primary, O_RDWR);
 
 	/* A handle grants the file access to the object's mmap offset. */
 	priv = t->file->private_data;

@@ -99,13 +99,6 @@ static const struct drm_driver msm_test_driver = {
 	.major = 1,
 };
 
-static void msm_purgeable_test_fput(void *file)
-{
-	fput(file);
-	/* Release the file, and those mm teardown dropped, before the device. */
-	flush_delayed_fput();
-}
-
 KUNIT_DEFINE_ACTION_WRAPPER(msm_purgeable_test_put, drm_gem_object_put,
 			    struct drm_gem_object *);
 KUNIT_DEFINE_ACTION_WRAPPER(msm_purgeable_test_aspace_put, msm_gem_address_space_put,
@@ -170,10 +163,7 @@ static int msm_purgeable_test_init(struct kunit *test)
 	/* What msm_open() sets up that BOs use: the per-file memory count. */
 	ctx = drmm_kzalloc(t->drm, sizeof(*ctx), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
-	t->file = mock_drm_getfile(t->drm->primary, O_RDWR);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->file);
-	ret = kunit_add_action_or_reset(test, msm_purgeable_test_fput, t->file);
-	KUNIT_ASSERT_EQ(test, ret, 0);
+	t->file = drm_kunit_helper_open_file(test, t->drm->primary, O_RDWR);
 	file_priv = t->file->private_data;
 	file_priv->driver_priv = ctx;
 

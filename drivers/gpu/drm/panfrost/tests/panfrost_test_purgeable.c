@@ -61,13 +61,6 @@ static const struct drm_driver panfrost_test_driver = {
 	.gem_create_object = panfrost_gem_create_object,
 };
 
-static void panfrost_purgeable_test_fput(void *file)
-{
-	fput(file);
-	/* Release the file, and those mm teardown dropped, before the device. */
-	flush_delayed_fput();
-}
-
 KUNIT_DEFINE_ACTION_WRAPPER(panfrost_purgeable_test_put, drm_gem_object_put,
 			    struct drm_gem_object *);
 
@@ -112,10 +105,7 @@ static int panfrost_purgeable_test_init(struct kunit *test)
 	priv = drmm_kzalloc(t->drm, sizeof(*priv), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, priv);
 	priv->pfdev = pfdev;
-	t->file = mock_drm_getfile(t->drm->primary, O_RDWR);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->file);
-	ret = kunit_add_action_or_reset(test, panfrost_purgeable_test_fput, t->file);
-	KUNIT_ASSERT_EQ(test, ret, 0);
+	t->file = drm_kunit_helper_open_file(test, t->drm->primary, O_RDWR);
 	priv->mmu = panfrost_mmu_ctx_create(pfdev);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, priv->mmu);
 	file_priv = t->file->private_data;

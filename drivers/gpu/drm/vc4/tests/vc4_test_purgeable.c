@@ -34,13 +34,6 @@ struct vc4_purgeable_test {
 	unsigned long pfn;	/* of the BO's first page */
 };
 
-static void vc4_purgeable_test_fput(void *file)
-{
-	fput(file);
-	/* Release the file, and those mm teardown dropped, before the device. */
-	flush_delayed_fput();
-}
-
 KUNIT_DEFINE_ACTION_WRAPPER(vc4_purgeable_test_put, drm_gem_object_put,
 			    struct drm_gem_object *);
 
@@ -63,10 +56,7 @@ static int vc4_purgeable_test_init(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vc4_bo_cache_init(drm), 0);
 	KUNIT_ASSERT_EQ(test, vc4_gem_init(drm), 0);
 
-	t->file = mock_drm_getfile(drm->primary, O_RDWR);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->file);
-	ret = kunit_add_action_or_reset(test, vc4_purgeable_test_fput, t->file);
-	KUNIT_ASSERT_EQ(test, ret, 0);
+	t->file = drm_kunit_helper_open_file(test, drm->primary, O_RDWR);
 
 	/* A user BO, as vc4_bo_dumb_create() makes it. */
 	t->bo = vc4_bo_create(drm, TEST_SIZE, false, VC4_BO_TYPE_DUMB);
