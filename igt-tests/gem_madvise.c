@@ -338,6 +338,19 @@ static void assert_bo_sigbus(struct __test_metadata *_metadata, char *p,
 	assert_sigbus(_metadata, p, npages - 1, seed, what);
 }
 
+/* @bo's object exported as a read-write dma-buf: the dma-buf's fd. */
+static int export_bo(struct __test_metadata *_metadata,
+		     const struct drmtest_bo *bo)
+{
+	int dmabuf = -1;
+
+	ASSERT_EQ(0, drmPrimeHandleToFD(bo->fd, bo->handle,
+					DRM_CLOEXEC | DRM_RDWR, &dmabuf))
+		TH_LOG("exporting BO %u as a dma-buf: %s", bo->handle,
+		       strerror(errno));
+	return dmabuf;
+}
+
 /*
  * @bo's object, exported as a dma-buf and imported into the DRM file @fd2:
  * the same object (same device), under a handle of @fd2, with its mmap offset.
@@ -348,10 +361,7 @@ static void import_bo(struct __test_metadata *_metadata,
 {
 	struct drm_mode_map_dumb map = {};
 
-	ASSERT_EQ(0, drmPrimeHandleToFD(bo->fd, bo->handle,
-					DRM_CLOEXEC | DRM_RDWR, dmabuf))
-		TH_LOG("exporting BO %u as a dma-buf: %s", bo->handle,
-		       strerror(errno));
+	*dmabuf = export_bo(_metadata, bo);
 	*out = *bo;
 	out->fd = fd2;
 	ASSERT_EQ(0, drmPrimeFDToHandle(fd2, *dmabuf, &out->handle))
@@ -575,9 +585,7 @@ TEST_F(madvise, remove_then_new_mapping_sigbus)
 	ASSERT_EQ(0, munmap(p, self->size));
 
 	/* The dma-buf's mmap reaches the same, purged, pages. */
-	ASSERT_EQ(0, drmPrimeHandleToFD(self->fd, self->bo.handle,
-					DRM_CLOEXEC | DRM_RDWR, &dmabuf))
-		TH_LOG("exporting the purged BO: %s", strerror(errno));
+	dmabuf = export_bo(_metadata, &self->bo);
 	p = mmap(NULL, self->size, RW, MAP_SHARED, dmabuf, 0);
 	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap of the purged BO's dma-buf: %s",
 					strerror(errno));
@@ -900,9 +908,7 @@ TEST_F(madvise, exported_bo_ebusy)
 
 	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	drmtest_fill_pattern(p, 0, self->npages, seed);
-	ASSERT_EQ(0, drmPrimeHandleToFD(self->fd, self->bo.handle,
-					DRM_CLOEXEC | DRM_RDWR, &dmabuf))
-		TH_LOG("exporting the BO as a dma-buf: %s", strerror(errno));
+	dmabuf = export_bo(_metadata, &self->bo);
 
 	for (round = 0; round < 2; round++) {
 		const char *what = round ? "exported BO, dma-buf fd closed" :
@@ -962,9 +968,7 @@ TEST_F(madvise, dmabuf_mapping_cannot_purge)
 
 	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	drmtest_fill_pattern(p, 0, self->npages, seed);
-	ASSERT_EQ(0, drmPrimeHandleToFD(self->fd, self->bo.handle,
-					DRM_CLOEXEC | DRM_RDWR, &dmabuf))
-		TH_LOG("exporting the BO as a dma-buf: %s", strerror(errno));
+	dmabuf = export_bo(_metadata, &self->bo);
 
 	pid = fork();
 	ASSERT_GE(pid, 0);
@@ -1064,9 +1068,7 @@ TEST_F(madvise, free_then_export_not_purged)
 	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	drmtest_fill_pattern(p, 0, self->npages, seed);
 	ASSERT_MADV(0, p, self->size, MADV_FREE, "BO about to be exported");
-	ASSERT_EQ(0, drmPrimeHandleToFD(self->fd, self->bo.handle,
-					DRM_CLOEXEC | DRM_RDWR, &dmabuf))
-		TH_LOG("exporting the purgeable BO: %s", strerror(errno));
+	dmabuf = export_bo(_metadata, &self->bo);
 	ASSERT_MADV(EBUSY, p, self->size, MADV_REMOVE, "purgeable BO, then exported");
 	SHRINK_ALL_OR_SKIP();
 	ASSERT_MADV(0, p, self->size, MADV_WILLNEED,
@@ -1114,9 +1116,7 @@ TEST_F(madvise, export_then_close_handle_ebusy)
 
 	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	drmtest_fill_pattern(p, 0, self->npages, seed);
-	ASSERT_EQ(0, drmPrimeHandleToFD(self->fd, self->bo.handle,
-					DRM_CLOEXEC | DRM_RDWR, &dmabuf))
-		TH_LOG("exporting the BO: %s", strerror(errno));
+	dmabuf = export_bo(_metadata, &self->bo);
 	ASSERT_EQ(0, drmtest_bo_destroy(&self->bo));
 
 	ASSERT_MADV(EBUSY, p, self->size, MADV_FREE,
@@ -1145,9 +1145,7 @@ TEST_F(madvise, free_export_close_handle_not_purged)
 	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	drmtest_fill_pattern(p, 0, self->npages, seed);
 	ASSERT_MADV(0, p, self->size, MADV_FREE, "BO about to be exported");
-	ASSERT_EQ(0, drmPrimeHandleToFD(self->fd, self->bo.handle,
-					DRM_CLOEXEC | DRM_RDWR, &dmabuf))
-		TH_LOG("exporting the purgeable BO: %s", strerror(errno));
+	dmabuf = export_bo(_metadata, &self->bo);
 	ASSERT_EQ(0, drmtest_bo_destroy(&self->bo));
 	ASSERT_EQ(0, munmap(p, self->size));
 
