@@ -6,11 +6,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -255,6 +257,86 @@ const char *drmtest_madvise_name(int advice)
 #endif
 	}
 	return "MADV_?";
+}
+
+const char *drmtest_fadvise_name(int advice)
+{
+	switch (advice) {
+	case POSIX_FADV_DONTNEED: return "POSIX_FADV_DONTNEED";
+	case POSIX_FADV_WILLNEED: return "POSIX_FADV_WILLNEED";
+	case POSIX_FADV_NORMAL: return "POSIX_FADV_NORMAL";
+	case POSIX_FADV_RANDOM: return "POSIX_FADV_RANDOM";
+	case POSIX_FADV_SEQUENTIAL: return "POSIX_FADV_SEQUENTIAL";
+	case POSIX_FADV_NOREUSE: return "POSIX_FADV_NOREUSE";
+	}
+	return "POSIX_FADV_?";
+}
+
+const char *drmtest_errno_name(int err)
+{
+	const char *name = err ? strerrorname_np(err) : "0";
+
+	return name ? name : "E?";
+}
+
+void drmtest_no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+}
+
+int drmtest_access_in_child(volatile uint32_t *p, bool write, uint32_t stale)
+{
+	int status = 0;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		uint32_t v;
+
+		drmtest_no_core_dumps();
+		if (write) {
+			*p = ~stale;
+			_exit(DRMTEST_ACCESS_WROTE);
+		}
+		v = *p;
+		_exit(v == stale ? DRMTEST_ACCESS_READ_STALE :
+		      DRMTEST_ACCESS_READ_OTHER);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+bool drmtest_is_sigbus(int status)
+{
+	return status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
+}
+
+const char *drmtest_describe_access(int status, char *buf, size_t len)
+{
+	static const char *const codes[] = {
+		[DRMTEST_ACCESS_READ_STALE] = "read the old contents",
+		[DRMTEST_ACCESS_READ_OTHER] = "read data that is not the old contents",
+		[DRMTEST_ACCESS_WROTE] = "wrote without a fault",
+		[DRMTEST_ACCESS_CHILD_ERROR] = "could not get to the access",
+	};
+
+	if (status == -1)
+		snprintf(buf, len, "fork/wait failed: %s", strerror(errno));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d (%s)",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) > 0 &&
+		 WEXITSTATUS(status) < (int)(sizeof(codes) / sizeof(codes[0])))
+		snprintf(buf, len, "%s", codes[WEXITSTATUS(status)]);
+	else
+		snprintf(buf, len, "wait status %#x", status);
+	return buf;
 }
 
 int drmtest_shrink_all(void)

@@ -110,6 +110,37 @@ int drmtest_fadvise(int fd, uint64_t offset, uint64_t len, int advice);
 /* The name of a madvise() advice value, for messages. */
 const char *drmtest_madvise_name(int advice);
 
+/* The name of a posix_fadvise() advice value, for messages. */
+const char *drmtest_fadvise_name(int advice);
+
+/* The name of an errno value ("EINVAL"), "0" for 0, for messages. */
+const char *drmtest_errno_name(int err);
+
+/* How the child of drmtest_access_in_child() exits if the access did not fault. */
+enum drmtest_access_exit {
+	DRMTEST_ACCESS_READ_STALE = 1,	/* read the value given as stale */
+	DRMTEST_ACCESS_READ_OTHER,	/* read something else */
+	DRMTEST_ACCESS_WROTE,		/* a write went through */
+	DRMTEST_ACCESS_CHILD_ERROR,	/* a child could not get to its access */
+};
+
+/* Keep a child that is meant to die of a signal from writing a core file. */
+void drmtest_no_core_dumps(void);
+
+/*
+ * Read (or write ~@stale to) the dword at @p in a forked child, which
+ * inherits the mapping. @stale is what the mapping held there before it was
+ * expected to fault. Returns the child's wait status, -1 if fork() or
+ * waitpid() failed.
+ */
+int drmtest_access_in_child(volatile uint32_t *p, bool write, uint32_t stale);
+
+/* The child that returned wait @status died of SIGBUS. */
+bool drmtest_is_sigbus(int status);
+
+/* What a child of drmtest_access_in_child() did, in words, into @buf. */
+const char *drmtest_describe_access(int status, char *buf, size_t len);
+
 /*
  * Run every shrinker (drop_caches 2): vgem's then purges every purgeable
  * object and must leave all others alone. Returns 0, or the errno that kept

@@ -31,13 +31,8 @@
 
 #include <xf86drm.h>
 
-/* The harness's SIGALRM handler does not use its ucontext argument. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
 #include "drmtest.h"
+#include "drmtest_harness.h"
 
 #ifndef MADV_DONTNEED_LOCKED
 #define MADV_DONTNEED_LOCKED	24
@@ -80,43 +75,18 @@ FIXTURE_TEARDOWN(bad)
 		close(self->fd);
 }
 
-static const char *ename(int err)
-{
-	const char *n = err ? strerrorname_np(err) : "0";
-
-	return n ? n : "E?";
-}
-
 static bool purge_advice(int advice)
 {
 	return advice == MADV_FREE || advice == MADV_REMOVE;
 }
 
-/* madvise(@advice) on [p, p + len) must return @expect (0 or an errno). */
-#define CHECK_MADV(expect, p, len, advice, what) do { \
-	int __e = drmtest_madvise((p), (len), (advice)); \
-	EXPECT_EQ((expect), __e) \
-		TH_LOG("%s: madvise(%s, len %#zx) returned %s, expected %s", \
-		       (what), drmtest_madvise_name(advice), (size_t)(len), ename(__e), \
-		       ename(expect)); \
-} while (0)
-
-/* posix_fadvise() must return @expect. */
-#define CHECK_FADV(expect, fd, offset, len, advice, what) do { \
-	int __e = drmtest_fadvise((fd), (offset), (len), (advice)); \
-	EXPECT_EQ((expect), __e) \
-		TH_LOG("%s: posix_fadvise(offset %#llx, len %#llx, advice %d) returned %s, expected %s", \
-		       (what), (unsigned long long)(offset), \
-		       (unsigned long long)(len), (advice), ename(__e), \
-		       ename(expect)); \
-} while (0)
-
 /* mmap() (or any call returning MAP_FAILED / -1 with errno) must fail with @expect. */
 #define CHECK_MMAP_FAILS(expect, call, what) do { \
 	void *__p = (call); \
 	int __e = __p == MAP_FAILED ? errno : 0; \
-	EXPECT_EQ((expect), __e) TH_LOG("%s returned %s, expected %s", \
-					(what), ename(__e), ename(expect)); \
+	EXPECT_EQ((expect), __e) \
+		TH_LOG("%s returned %s, expected %s", (what), \
+		       drmtest_errno_name(__e), drmtest_errno_name(expect)); \
 	if (__p != MAP_FAILED) \
 		munmap(__p, BO_SIZE); \
 } while (0)
@@ -124,17 +94,6 @@ static bool purge_advice(int advice)
 static uint32_t seed_of(const struct drmtest_bo *bo)
 {
 	return 0x5eed0000u ^ bo->handle;
-}
-
-static char *map_bo(struct __test_metadata *_metadata,
-		    const struct drmtest_bo *bo, void *addr, int prot, int flags)
-{
-	char *p = drmtest_bo_mmap(bo, addr, bo->size, prot, flags);
-
-	ASSERT_NE(MAP_FAILED, p)
-		TH_LOG("mmap(prot %#x, flags %#x) of BO %u: %s",
-		       prot, flags, bo->handle, strerror(errno));
-	return p;
 }
 
 /* A new BO on @fd holding its data pattern. */
@@ -151,31 +110,6 @@ static void new_bo(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(0, munmap(p, bo->size));
 }
 
-static bool try_shrink_all(struct __test_metadata *_metadata)
-{
-	int err = drmtest_shrink_all();
-
-	if (err)
-		TH_LOG("no drop_caches (%s): cannot tell purgeable from needed",
-		       strerror(err));
-	return !err;
-}
-
-/* [p, p + len) holds @bo's pattern from page @first. */
-static void check_pattern(struct __test_metadata *_metadata, const char *p,
-			  size_t first, size_t npages, uint32_t seed,
-			  const char *what)
-{
-	const size_t dwords = drmtest_page_size() / sizeof(uint32_t);
-	uint32_t found = 0;
-	ssize_t bad = drmtest_check_pattern(p, first, npages, seed, &found);
-
-	EXPECT_EQ(-1, bad) TH_LOG("%s: page %zu dword %zu holds %#x, expected %#x",
-				  what, first + bad / dwords, bad % dwords, found,
-				  drmtest_pattern(seed, first + bad / dwords,
-						  bad % dwords));
-}
-
 /*
  * Nothing changed: after the shrinker ran, @bo is still needed
  * (POSIX_FADV_WILLNEED returns 0, not EFAULT) and holds its pattern.
@@ -189,10 +123,10 @@ static void check_unchanged(struct __test_metadata *_metadata,
 	try_shrink_all(_metadata);
 	err = drmtest_fadvise(bo->fd, bo->offset, 0, POSIX_FADV_WILLNEED);
 	ASSERT_EQ(0, err) TH_LOG("%s: BO %u is no longer needed: WILLNEED returned %s",
-				 what, bo->handle, ename(err));
+				 what, bo->handle, drmtest_errno_name(err));
 	p = map_bo(_metadata, bo, NULL, PROT_READ, MAP_SHARED);
-	check_pattern(_metadata, p, 0, bo->size / drmtest_page_size(),
-		      seed_of(bo), what);
+	assert_pattern(_metadata, p, 0, bo->size / drmtest_page_size(),
+		       seed_of(bo), what);
 	munmap(p, bo->size);
 }
 
@@ -200,7 +134,7 @@ static void check_unchanged(struct __test_metadata *_metadata,
 static void check_purged(struct __test_metadata *_metadata,
 			 const struct drmtest_bo *bo, const char *what)
 {
-	CHECK_FADV(EFAULT, bo->fd, bo->offset, 0, POSIX_FADV_WILLNEED, what);
+	EXPECT_FADV(EFAULT, bo->fd, bo->offset, 0, POSIX_FADV_WILLNEED, what);
 }
 
 /* @bo was made purgeable: the shrinker purges it. */
@@ -225,36 +159,14 @@ static void check_got_advice(struct __test_metadata *_metadata,
 		check_unchanged(_metadata, bo, what);
 }
 
-/* Access the dword at @p in a forked child; returns the wait status. */
-static int access_in_child(volatile uint32_t *p, bool write)
-{
-	int status = 0;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		struct rlimit rl = { 0, 0 };
-
-		setrlimit(RLIMIT_CORE, &rl);
-		if (write)
-			*p = 0xdead;
-		else
-			(void)*p;
-		_exit(0);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return status;
-}
-
+/* Reading (or writing) the dword at @p in a child must raise SIGBUS. */
 #define CHECK_SIGBUS(p, write, what) do { \
-	int __st = access_in_child((volatile uint32_t *)(p), (write)); \
-	EXPECT_TRUE(__st != -1 && WIFSIGNALED(__st) && WTERMSIG(__st) == SIGBUS) \
-		TH_LOG("%s: a child %s the mapping: wait status %#x, expected SIGBUS", \
-		       (what), (write) ? "writing" : "reading", __st); \
+	int __st = drmtest_access_in_child((volatile uint32_t *)(p), (write), 0); \
+	char __buf[128]; \
+	EXPECT_TRUE(drmtest_is_sigbus(__st)) \
+		TH_LOG("%s: a child %s the mapping %s, expected SIGBUS", \
+		       (what), (write) ? "writing" : "reading", \
+		       drmtest_describe_access(__st, __buf, sizeof(__buf))); \
 } while (0)
 
 /*
@@ -270,8 +182,8 @@ TEST_F(bad, madvise_unaligned_addr)
 	new_bo(_metadata, self->fd, &bo);
 	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
 	for (i = 0; i < NADVICE; i++)
-		CHECK_MADV(EINVAL, p + 1, bo.size - self->ps, all_advice[i],
-			   "addr + 1");
+		EXPECT_MADV(EINVAL, p + 1, bo.size - self->ps, all_advice[i],
+			    "addr + 1");
 	munmap(p, bo.size);
 	check_unchanged(_metadata, &bo, "after unaligned madvise");
 	drmtest_bo_destroy(&bo);
@@ -287,7 +199,7 @@ TEST_F(bad, madvise_len_zero)
 	new_bo(_metadata, self->fd, &bo);
 	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
 	for (i = 0; i < NADVICE; i++)
-		CHECK_MADV(0, p, 0, all_advice[i], "len 0");
+		EXPECT_MADV(0, p, 0, all_advice[i], "len 0");
 	munmap(p, bo.size);
 	check_unchanged(_metadata, &bo, "after len 0 madvise");
 	drmtest_bo_destroy(&bo);
@@ -306,8 +218,8 @@ TEST_F(bad, madvise_len_one)
 	new_bo(_metadata, self->fd, &bo);
 	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
 	for (i = 0; i < NADVICE; i++)
-		CHECK_MADV(purge_advice(all_advice[i]) ? EINVAL : 0, p, 1,
-			   all_advice[i], "len 1");
+		EXPECT_MADV(purge_advice(all_advice[i]) ? EINVAL : 0, p, 1,
+			    all_advice[i], "len 1");
 	munmap(p, bo.size);
 	check_unchanged(_metadata, &bo, "after len 1 madvise");
 	drmtest_bo_destroy(&bo);
@@ -323,9 +235,9 @@ TEST_F(bad, madvise_len_wraps)
 	new_bo(_metadata, self->fd, &bo);
 	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
 	for (i = 0; i < NADVICE; i++) {
-		CHECK_MADV(EINVAL, p, (size_t)0 - self->ps, all_advice[i],
-			   "len -4096");
-		CHECK_MADV(EINVAL, p, SIZE_MAX, all_advice[i], "len SIZE_MAX");
+		EXPECT_MADV(EINVAL, p, (size_t)0 - self->ps, all_advice[i],
+			    "len -4096");
+		EXPECT_MADV(EINVAL, p, SIZE_MAX, all_advice[i], "len SIZE_MAX");
 	}
 	munmap(p, bo.size);
 	check_unchanged(_metadata, &bo, "after wrapping madvise");
@@ -352,8 +264,8 @@ TEST_F(bad, madvise_object_plus_hole_enomem)
 		ASSERT_NE(MAP_FAILED, r);
 		p = map_bo(_metadata, &bo, r, RW, MAP_SHARED | MAP_FIXED);
 		ASSERT_EQ(0, munmap(r + bo.size, HOLE_SIZE - bo.size));
-		CHECK_MADV(ENOMEM, p, HOLE_SIZE, all_advice[i],
-			   "object + unmapped hole");
+		EXPECT_MADV(ENOMEM, p, HOLE_SIZE, all_advice[i],
+			    "object + unmapped hole");
 		munmap(p, bo.size);
 		check_got_advice(_metadata, &bo, all_advice[i],
 				 "object + hole: the object got the advice");
@@ -391,8 +303,8 @@ TEST_F(bad, madvise_two_whole_objects)
 		new_bo(_metadata, self->fd, &b);
 		r = map_adjacent(_metadata, &a, &b);
 		ASSERT_NE(NULL, r);
-		CHECK_MADV(0, r, a.size + b.size, all_advice[i],
-			   "objects A and B, both whole");
+		EXPECT_MADV(0, r, a.size + b.size, all_advice[i],
+			    "objects A and B, both whole");
 		munmap(r, a.size + b.size);
 		if (all_advice[i] == MADV_FREE) {
 			if (try_shrink_all(_metadata)) {
@@ -428,8 +340,8 @@ TEST_F(bad, madvise_whole_a_half_b_einval)
 		new_bo(_metadata, self->fd, &b);
 		r = map_adjacent(_metadata, &a, &b);
 		ASSERT_NE(NULL, r);
-		CHECK_MADV(EINVAL, r, a.size + b.size / 2, advice[i],
-			   "whole A + first half of B");
+		EXPECT_MADV(EINVAL, r, a.size + b.size / 2, advice[i],
+			    "whole A + first half of B");
 		munmap(r, a.size + b.size);
 		/* check_unchanged() runs the shrinker first: A is purged if purgeable. */
 		check_unchanged(_metadata, &b, "B after whole A + half B");
@@ -456,13 +368,13 @@ TEST_F(bad, madvise_partial_object)
 	for (i = 0; i < NADVICE; i++) {
 		int expect = purge_advice(all_advice[i]) ? EINVAL : 0;
 
-		CHECK_MADV(expect, p, bo.size / 2, all_advice[i],
-			   "first half of the object");
-		CHECK_MADV(expect, p + self->ps, bo.size - self->ps,
-			   all_advice[i], "object minus its first page");
+		EXPECT_MADV(expect, p, bo.size / 2, all_advice[i],
+			    "first half of the object");
+		EXPECT_MADV(expect, p + self->ps, bo.size - self->ps,
+			    all_advice[i], "object minus its first page");
 	}
-	check_pattern(_metadata, p, 0, bo.size / self->ps, seed_of(&bo),
-		      "through the mapping advised");
+	assert_pattern(_metadata, p, 0, bo.size / self->ps, seed_of(&bo),
+		       "through the mapping advised");
 	munmap(p, bo.size);
 	check_unchanged(_metadata, &bo, "after partial madvise");
 	drmtest_bo_destroy(&bo);
@@ -485,8 +397,8 @@ TEST_F(bad, madvise_split_vmas_einval)
 	ASSERT_EQ(0, mprotect(p + bo.size / 2, bo.size / 2, PROT_READ));
 	ASSERT_EQ(0, mprotect(p + bo.size / 2, bo.size / 2, RW));
 	for (i = 0; i < ARRAY_SIZE(advice); i++)
-		CHECK_MADV(EINVAL, p, bo.size, advice[i],
-			   "whole object in 2 VMAs");
+		EXPECT_MADV(EINVAL, p, bo.size, advice[i],
+			    "whole object in 2 VMAs");
 	munmap(p, bo.size);
 	check_unchanged(_metadata, &bo, "after madvise over 2 VMAs");
 	drmtest_bo_destroy(&bo);
@@ -504,8 +416,8 @@ TEST_F(bad, madvise_missing_head_einval)
 	new_bo(_metadata, self->fd, &bo);
 	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
 	ASSERT_EQ(0, munmap(p, self->ps));
-	CHECK_MADV(EINVAL, p + self->ps, bo.size - self->ps, MADV_FREE,
-		   "mapping missing its first page");
+	EXPECT_MADV(EINVAL, p + self->ps, bo.size - self->ps, MADV_FREE,
+		    "mapping missing its first page");
 	munmap(p + self->ps, bo.size - self->ps);
 	check_unchanged(_metadata, &bo, "after madvise of a headless mapping");
 	drmtest_bo_destroy(&bo);
@@ -528,15 +440,15 @@ TEST_F(bad, madvise_prot_none_and_read)
 	new_bo(_metadata, self->fd, &bo);
 	p = map_bo(_metadata, &bo, NULL, PROT_NONE, MAP_SHARED);
 	for (i = 0; i < NADVICE; i++)
-		CHECK_MADV(expect_none[i], p, bo.size, all_advice[i], "PROT_NONE");
+		EXPECT_MADV(expect_none[i], p, bo.size, all_advice[i], "PROT_NONE");
 	munmap(p, bo.size);
 	check_unchanged(_metadata, &bo, "after PROT_NONE madvise");
 
 	p = map_bo(_metadata, &bo, NULL, PROT_READ, MAP_SHARED);
 	for (i = 0; i < NADVICE; i++)
-		CHECK_MADV(expect_read[i], p, bo.size, all_advice[i], "PROT_READ");
-	check_pattern(_metadata, p, 0, bo.size / self->ps, seed_of(&bo),
-		      "through the PROT_READ mapping");
+		EXPECT_MADV(expect_read[i], p, bo.size, all_advice[i], "PROT_READ");
+	assert_pattern(_metadata, p, 0, bo.size / self->ps, seed_of(&bo),
+		       "through the PROT_READ mapping");
 	munmap(p, bo.size);
 	check_unchanged(_metadata, &bo, "after PROT_READ madvise");
 	drmtest_bo_destroy(&bo);
@@ -563,15 +475,15 @@ TEST_F(bad, readonly_file_eacces)
 			 "mmap(PROT_WRITE) on an O_RDONLY DRM fd");
 	p = map_bo(_metadata, &bo, NULL, PROT_READ, MAP_SHARED);
 	ret = mprotect(p, bo.size, RW) ? errno : 0;
-	EXPECT_EQ(EACCES, ret) TH_LOG("mprotect(RW) returned %s", ename(ret));
-	CHECK_MADV(EACCES, p, bo.size, MADV_FREE, "O_RDONLY DRM fd");
-	CHECK_MADV(EACCES, p, bo.size, MADV_REMOVE, "O_RDONLY DRM fd");
-	CHECK_MADV(0, p, bo.size, MADV_POPULATE_READ, "O_RDONLY DRM fd");
-	CHECK_FADV(EACCES, rfd, bo.offset, 0, POSIX_FADV_DONTNEED,
-		   "O_RDONLY DRM fd");
+	EXPECT_EQ(EACCES, ret) TH_LOG("mprotect(RW) returned %s", drmtest_errno_name(ret));
+	EXPECT_MADV(EACCES, p, bo.size, MADV_FREE, "O_RDONLY DRM fd");
+	EXPECT_MADV(EACCES, p, bo.size, MADV_REMOVE, "O_RDONLY DRM fd");
+	EXPECT_MADV(0, p, bo.size, MADV_POPULATE_READ, "O_RDONLY DRM fd");
+	EXPECT_FADV(EACCES, rfd, bo.offset, 0, POSIX_FADV_DONTNEED,
+		    "O_RDONLY DRM fd");
 	/* Still needed (a fresh dumb buffer reads as zeroes). */
 	try_shrink_all(_metadata);
-	CHECK_FADV(0, rfd, bo.offset, 0, POSIX_FADV_WILLNEED, "O_RDONLY DRM fd");
+	EXPECT_FADV(0, rfd, bo.offset, 0, POSIX_FADV_WILLNEED, "O_RDONLY DRM fd");
 	EXPECT_EQ(0, p[0] | p[bo.size - 1]);
 	munmap(p, bo.size);
 	drmtest_bo_destroy(&bo);
@@ -625,10 +537,10 @@ TEST_F(bad, file_without_handle_eacces)
 	ASSERT_LE(0, fd2);
 	CHECK_MMAP_FAILS(EACCES, mmap(NULL, bo.size, RW, MAP_SHARED, fd2, bo.offset),
 			 "mmap(second DRM fd without a handle)");
-	CHECK_FADV(EACCES, fd2, bo.offset, 0, POSIX_FADV_WILLNEED,
-		   "second DRM fd without a handle");
-	CHECK_FADV(EACCES, fd2, bo.offset, 0, POSIX_FADV_DONTNEED,
-		   "second DRM fd without a handle");
+	EXPECT_FADV(EACCES, fd2, bo.offset, 0, POSIX_FADV_WILLNEED,
+		    "second DRM fd without a handle");
+	EXPECT_FADV(EACCES, fd2, bo.offset, 0, POSIX_FADV_DONTNEED,
+		    "second DRM fd without a handle");
 	close(fd2);
 	check_unchanged(_metadata, &bo, "after a second file's attempts");
 	drmtest_bo_destroy(&bo);
@@ -639,8 +551,8 @@ TEST_F(bad, file_without_handle_eacces)
 	ASSERT_EQ(0, drmtest_bo_destroy(&closed));
 	CHECK_MMAP_FAILS(EACCES, mmap(NULL, bo.size, RW, MAP_SHARED, self->fd, bo.offset),
 			 "mmap(closed handle, object alive through a mapping)");
-	CHECK_FADV(EACCES, self->fd, bo.offset, 0, POSIX_FADV_WILLNEED,
-		   "closed handle, object alive through a mapping");
+	EXPECT_FADV(EACCES, self->fd, bo.offset, 0, POSIX_FADV_WILLNEED,
+		    "closed handle, object alive through a mapping");
 	munmap(p, bo.size);
 }
 
@@ -657,9 +569,10 @@ TEST_F(bad, closed_handle_enoent)
 	ASSERT_EQ(0, drmtest_bo_destroy(&bo));
 	md.handle = handle;
 	ret = drmIoctl(self->fd, DRM_IOCTL_MODE_MAP_DUMB, &md) ? errno : 0;
-	EXPECT_EQ(ENOENT, ret) TH_LOG("MAP_DUMB(closed handle): %s", ename(ret));
+	EXPECT_EQ(ENOENT, ret) TH_LOG("MAP_DUMB(closed handle): %s", drmtest_errno_name(ret));
 	ret = drmPrimeHandleToFD(self->fd, handle, DRM_CLOEXEC, &dmabuf) ? errno : 0;
-	EXPECT_EQ(ENOENT, ret) TH_LOG("prime export of a closed handle: %s", ename(ret));
+	EXPECT_EQ(ENOENT, ret) TH_LOG("prime export of a closed handle: %s",
+				      drmtest_errno_name(ret));
 	if (!ret)
 		close(dmabuf);
 }
@@ -680,14 +593,14 @@ TEST_F(bad, madvise_mapping_outlived_handle_ebusy)
 	seed = seed_of(&bo);
 	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
 	ASSERT_EQ(0, drmtest_bo_destroy(&bo));
-	CHECK_MADV(0, p, bo.size, MADV_POPULATE_WRITE, "no handle left");
-	CHECK_MADV(EBUSY, p, bo.size, MADV_FREE, "no handle left");
-	CHECK_MADV(0, p, bo.size, MADV_WILLNEED, "no handle left");
-	CHECK_MADV(EBUSY, p, bo.size, MADV_REMOVE, "no handle left");
+	EXPECT_MADV(0, p, bo.size, MADV_POPULATE_WRITE, "no handle left");
+	EXPECT_MADV(EBUSY, p, bo.size, MADV_FREE, "no handle left");
+	EXPECT_MADV(0, p, bo.size, MADV_WILLNEED, "no handle left");
+	EXPECT_MADV(EBUSY, p, bo.size, MADV_REMOVE, "no handle left");
 	try_shrink_all(_metadata);
-	CHECK_MADV(0, p, bo.size, MADV_WILLNEED, "no handle left, after the shrinker");
-	check_pattern(_metadata, p, 0, bo.size / self->ps, seed,
-		      "mapping that outlived its handle");
+	EXPECT_MADV(0, p, bo.size, MADV_WILLNEED, "no handle left, after the shrinker");
+	assert_pattern(_metadata, p, 0, bo.size / self->ps, seed,
+		       "mapping that outlived its handle");
 	munmap(p, bo.size);
 }
 
@@ -709,16 +622,16 @@ TEST_F(bad, madvise_exported_then_last_handle_closed_ebusy)
 	ASSERT_EQ(0, drmPrimeHandleToFD(self->fd, bo.handle, DRM_CLOEXEC | DRM_RDWR,
 					&dmabuf));
 	ASSERT_EQ(0, drmtest_bo_destroy(&bo));
-	CHECK_MADV(EBUSY, p, bo.size, MADV_FREE, "exported, handle closed");
-	CHECK_MADV(EBUSY, p, bo.size, MADV_REMOVE, "exported, handle closed");
-	CHECK_MADV(0, p, bo.size, MADV_WILLNEED, "exported, handle closed");
+	EXPECT_MADV(EBUSY, p, bo.size, MADV_FREE, "exported, handle closed");
+	EXPECT_MADV(EBUSY, p, bo.size, MADV_REMOVE, "exported, handle closed");
+	EXPECT_MADV(0, p, bo.size, MADV_WILLNEED, "exported, handle closed");
 	close(dmabuf);
-	CHECK_MADV(EBUSY, p, bo.size, MADV_FREE, "dma-buf and handle closed");
-	CHECK_MADV(EBUSY, p, bo.size, MADV_REMOVE, "dma-buf and handle closed");
+	EXPECT_MADV(EBUSY, p, bo.size, MADV_FREE, "dma-buf and handle closed");
+	EXPECT_MADV(EBUSY, p, bo.size, MADV_REMOVE, "dma-buf and handle closed");
 	try_shrink_all(_metadata);
-	CHECK_MADV(0, p, bo.size, MADV_WILLNEED, "after the shrinker");
-	check_pattern(_metadata, p, 0, bo.size / self->ps, seed,
-		      "surviving mapping of an exported BO");
+	EXPECT_MADV(0, p, bo.size, MADV_WILLNEED, "after the shrinker");
+	assert_pattern(_metadata, p, 0, bo.size / self->ps, seed,
+		       "surviving mapping of an exported BO");
 	munmap(p, bo.size);
 }
 
@@ -736,14 +649,14 @@ TEST_F(bad, after_purge)
 	new_bo(_metadata, self->fd, &bo);
 	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
 	ASSERT_EQ(0, drmtest_madvise(p, bo.size, MADV_REMOVE));
-	CHECK_MADV(EFAULT, p, bo.size, MADV_POPULATE_READ, "after purge");
-	CHECK_MADV(EFAULT, p, bo.size, MADV_POPULATE_WRITE, "after purge");
-	CHECK_MADV(EFAULT, p, bo.size, MADV_WILLNEED, "after purge");
-	CHECK_FADV(EFAULT, self->fd, bo.offset, 0, POSIX_FADV_WILLNEED, "after purge");
-	CHECK_MADV(0, p, bo.size, MADV_FREE, "after purge");
-	CHECK_MADV(0, p, bo.size, MADV_REMOVE, "after purge");
-	CHECK_MADV(0, p, bo.size, MADV_DONTNEED, "after purge");
-	CHECK_FADV(0, self->fd, bo.offset, 0, POSIX_FADV_DONTNEED, "after purge");
+	EXPECT_MADV(EFAULT, p, bo.size, MADV_POPULATE_READ, "after purge");
+	EXPECT_MADV(EFAULT, p, bo.size, MADV_POPULATE_WRITE, "after purge");
+	EXPECT_MADV(EFAULT, p, bo.size, MADV_WILLNEED, "after purge");
+	EXPECT_FADV(EFAULT, self->fd, bo.offset, 0, POSIX_FADV_WILLNEED, "after purge");
+	EXPECT_MADV(0, p, bo.size, MADV_FREE, "after purge");
+	EXPECT_MADV(0, p, bo.size, MADV_REMOVE, "after purge");
+	EXPECT_MADV(0, p, bo.size, MADV_DONTNEED, "after purge");
+	EXPECT_FADV(0, self->fd, bo.offset, 0, POSIX_FADV_DONTNEED, "after purge");
 	CHECK_SIGBUS(p, false, "after purge");
 	CHECK_SIGBUS(p + bo.size - self->ps, true, "after purge");
 
@@ -769,13 +682,13 @@ static void check_shared_bo(struct __test_metadata *_metadata,
 {
 	char *p = map_bo(_metadata, bo, NULL, RW, MAP_SHARED);
 
-	CHECK_MADV(EBUSY, p, bo->size, MADV_FREE, what);
-	CHECK_MADV(EBUSY, p, bo->size, MADV_REMOVE, what);
-	CHECK_FADV(EBUSY, bo->fd, bo->offset, 0, POSIX_FADV_DONTNEED, what);
-	CHECK_MADV(0, p, bo->size, MADV_WILLNEED, what);
-	CHECK_MADV(0, p, bo->size, MADV_POPULATE_READ, what);
-	CHECK_MADV(0, p, bo->size, MADV_POPULATE_WRITE, what);
-	CHECK_MADV(0, p, bo->size, MADV_DONTNEED, what);
+	EXPECT_MADV(EBUSY, p, bo->size, MADV_FREE, what);
+	EXPECT_MADV(EBUSY, p, bo->size, MADV_REMOVE, what);
+	EXPECT_FADV(EBUSY, bo->fd, bo->offset, 0, POSIX_FADV_DONTNEED, what);
+	EXPECT_MADV(0, p, bo->size, MADV_WILLNEED, what);
+	EXPECT_MADV(0, p, bo->size, MADV_POPULATE_READ, what);
+	EXPECT_MADV(0, p, bo->size, MADV_POPULATE_WRITE, what);
+	EXPECT_MADV(0, p, bo->size, MADV_DONTNEED, what);
 	munmap(p, bo->size);
 	check_unchanged(_metadata, bo, what);
 }
@@ -799,10 +712,10 @@ TEST_F(bad, exported_bo_ebusy)
 	rfd = drmtest_reopen(self->fd, O_RDONLY);
 	ASSERT_LE(0, rfd);
 	ASSERT_EQ(0, drmPrimeFDToHandle(rfd, dmabuf, &h2));
-	CHECK_FADV(EACCES, rfd, bo.offset, 0, POSIX_FADV_DONTNEED,
-		   "exported, O_RDONLY importer");
-	CHECK_FADV(0, rfd, bo.offset, 0, POSIX_FADV_WILLNEED,
-		   "exported, O_RDONLY importer");
+	EXPECT_FADV(EACCES, rfd, bo.offset, 0, POSIX_FADV_DONTNEED,
+		    "exported, O_RDONLY importer");
+	EXPECT_FADV(0, rfd, bo.offset, 0, POSIX_FADV_WILLNEED,
+		    "exported, O_RDONLY importer");
 	close(rfd);
 	close(dmabuf);
 	check_unchanged(_metadata, &bo, "exported");
@@ -839,24 +752,24 @@ TEST_F(bad, fadvise_bad_range_einval)
 	new_bo(_metadata, fd, &bo);
 	o = bo.offset;
 	s = bo.size;
-	CHECK_FADV(0, fd, o, 0, DN, "len 0");
-	CHECK_FADV(0, fd, o, 0, WN, "len 0");
-	CHECK_FADV(0, fd, o, s, DN, "len size");
-	CHECK_FADV(0, fd, o, s, WN, "len size");
+	EXPECT_FADV(0, fd, o, 0, DN, "len 0");
+	EXPECT_FADV(0, fd, o, 0, WN, "len 0");
+	EXPECT_FADV(0, fd, o, s, DN, "len size");
+	EXPECT_FADV(0, fd, o, s, WN, "len size");
 
-	CHECK_FADV(EINVAL, fd, o, s - self->ps, DN, "len size - 4096");
-	CHECK_FADV(EINVAL, fd, o, s + self->ps, WN, "len size + 4096");
-	CHECK_FADV(EINVAL, fd, o, s + self->ps, DN, "len size + 4096");
-	CHECK_FADV(EINVAL, fd, o, (uint64_t)-1, DN, "len -1");
-	CHECK_FADV(EINVAL, fd, o, (uint64_t)LLONG_MAX, DN, "len LLONG_MAX");
-	CHECK_FADV(EINVAL, fd, o + 1, 0, DN, "offset + 1");
-	CHECK_FADV(EINVAL, fd, o + self->ps, 0, DN, "offset + 4096");
-	CHECK_FADV(EINVAL, fd, (uint64_t)-4096, 0, DN, "offset -4096");
-	CHECK_FADV(EINVAL, fd, 0, 0, DN, "offset 0 (no object)");
-	CHECK_FADV(0, fd, o, 0, POSIX_FADV_NORMAL, "NORMAL");
-	CHECK_FADV(0, fd, o, 0, POSIX_FADV_SEQUENTIAL, "SEQUENTIAL");
-	CHECK_FADV(0, fd, o, 0, POSIX_FADV_NOREUSE, "NOREUSE");
-	CHECK_FADV(EINVAL, fd, o, 0, 42, "advice 42");
+	EXPECT_FADV(EINVAL, fd, o, s - self->ps, DN, "len size - 4096");
+	EXPECT_FADV(EINVAL, fd, o, s + self->ps, WN, "len size + 4096");
+	EXPECT_FADV(EINVAL, fd, o, s + self->ps, DN, "len size + 4096");
+	EXPECT_FADV(EINVAL, fd, o, (uint64_t)-1, DN, "len -1");
+	EXPECT_FADV(EINVAL, fd, o, (uint64_t)LLONG_MAX, DN, "len LLONG_MAX");
+	EXPECT_FADV(EINVAL, fd, o + 1, 0, DN, "offset + 1");
+	EXPECT_FADV(EINVAL, fd, o + self->ps, 0, DN, "offset + 4096");
+	EXPECT_FADV(EINVAL, fd, (uint64_t)-4096, 0, DN, "offset -4096");
+	EXPECT_FADV(EINVAL, fd, 0, 0, DN, "offset 0 (no object)");
+	EXPECT_FADV(0, fd, o, 0, POSIX_FADV_NORMAL, "NORMAL");
+	EXPECT_FADV(0, fd, o, 0, POSIX_FADV_SEQUENTIAL, "SEQUENTIAL");
+	EXPECT_FADV(0, fd, o, 0, POSIX_FADV_NOREUSE, "NOREUSE");
+	EXPECT_FADV(EINVAL, fd, o, 0, 42, "advice 42");
 	check_unchanged(_metadata, &bo, "after bad fadvise");
 	drmtest_bo_destroy(&bo);
 }
@@ -882,10 +795,10 @@ TEST_F(bad, madvise_other_advice)
 	new_bo(_metadata, self->fd, &bo);
 	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		CHECK_MADV(cases[i].expect, p, bo.size, cases[i].advice,
-			   "whole object");
-	check_pattern(_metadata, p, 0, bo.size / self->ps, seed_of(&bo),
-		      "through the advised mapping");
+		EXPECT_MADV(cases[i].expect, p, bo.size, cases[i].advice,
+			    "whole object");
+	assert_pattern(_metadata, p, 0, bo.size / self->ps, seed_of(&bo),
+		       "through the advised mapping");
 	munmap(p, bo.size);
 	check_unchanged(_metadata, &bo, "after other advice");
 	drmtest_bo_destroy(&bo);
@@ -912,21 +825,21 @@ TEST(virtio_gpu_populate_only)
 	ret = drmtest_bo_create(fd, BO_SIZE, &bo);
 	ASSERT_EQ(0, ret) TH_LOG("virtio_gpu dumb buffer: %s", strerror(-ret));
 	p = map_bo(_metadata, &bo, NULL, PROT_READ, MAP_SHARED);
-	CHECK_MADV(EACCES, p, bo.size, MADV_FREE, "virtio_gpu PROT_READ");
-	CHECK_MADV(EACCES, p, bo.size, MADV_REMOVE, "virtio_gpu PROT_READ");
+	EXPECT_MADV(EACCES, p, bo.size, MADV_FREE, "virtio_gpu PROT_READ");
+	EXPECT_MADV(EACCES, p, bo.size, MADV_REMOVE, "virtio_gpu PROT_READ");
 	munmap(p, bo.size);
 
 	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
 	drmtest_fill_pattern(p, 0, bo.size / drmtest_page_size(), seed_of(&bo));
-	CHECK_MADV(EINVAL, p, bo.size / 2, MADV_FREE, "virtio_gpu half");
-	CHECK_MADV(EINVAL, p, bo.size / 2, MADV_REMOVE, "virtio_gpu half");
-	CHECK_MADV(EOPNOTSUPP, p, bo.size, MADV_FREE, "virtio_gpu");
-	CHECK_MADV(EOPNOTSUPP, p, bo.size, MADV_REMOVE, "virtio_gpu");
-	CHECK_FADV(EOPNOTSUPP, fd, bo.offset, 0, POSIX_FADV_DONTNEED, "virtio_gpu");
-	CHECK_MADV(0, p, bo.size, MADV_WILLNEED, "virtio_gpu");
-	CHECK_FADV(0, fd, bo.offset, 0, POSIX_FADV_WILLNEED, "virtio_gpu");
-	check_pattern(_metadata, p, 0, bo.size / drmtest_page_size(),
-		      seed_of(&bo), "virtio_gpu after refused advice");
+	EXPECT_MADV(EINVAL, p, bo.size / 2, MADV_FREE, "virtio_gpu half");
+	EXPECT_MADV(EINVAL, p, bo.size / 2, MADV_REMOVE, "virtio_gpu half");
+	EXPECT_MADV(EOPNOTSUPP, p, bo.size, MADV_FREE, "virtio_gpu");
+	EXPECT_MADV(EOPNOTSUPP, p, bo.size, MADV_REMOVE, "virtio_gpu");
+	EXPECT_FADV(EOPNOTSUPP, fd, bo.offset, 0, POSIX_FADV_DONTNEED, "virtio_gpu");
+	EXPECT_MADV(0, p, bo.size, MADV_WILLNEED, "virtio_gpu");
+	EXPECT_FADV(0, fd, bo.offset, 0, POSIX_FADV_WILLNEED, "virtio_gpu");
+	assert_pattern(_metadata, p, 0, bo.size / drmtest_page_size(),
+		       seed_of(&bo), "virtio_gpu after refused advice");
 	munmap(p, bo.size);
 	drmtest_bo_destroy(&bo);
 	close(fd);

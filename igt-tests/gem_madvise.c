@@ -44,13 +44,8 @@
 
 #include <xf86drm.h>
 
-/* The harness's SIGALRM handler does not use its ucontext argument. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
 #include "drmtest.h"
+#include "drmtest_harness.h"
 
 /* Default buffer object size: 1 MiB, 256 pages of 4 KiB. */
 #define BO_SIZE			(1024 * 1024)
@@ -112,56 +107,6 @@ FIXTURE_TEARDOWN(madvise)
 	close(self->fd);
 }
 
-static const char *fadv_name(int advice)
-{
-	switch (advice) {
-	case POSIX_FADV_DONTNEED:
-		return "POSIX_FADV_DONTNEED";
-	case POSIX_FADV_WILLNEED:
-		return "POSIX_FADV_WILLNEED";
-	case POSIX_FADV_NORMAL:
-		return "POSIX_FADV_NORMAL";
-	case POSIX_FADV_RANDOM:
-		return "POSIX_FADV_RANDOM";
-	case POSIX_FADV_SEQUENTIAL:
-		return "POSIX_FADV_SEQUENTIAL";
-	case POSIX_FADV_NOREUSE:
-		return "POSIX_FADV_NOREUSE";
-	}
-	return "POSIX_FADV_?";
-}
-
-/* madvise(@advice) on [p, p + len) must return @expect (0 or an errno). */
-#define ASSERT_MADV(expect, p, len, advice, what) do { \
-	int __err = drmtest_madvise((p), (len), (advice)); \
-	ASSERT_EQ((expect), __err) \
-		TH_LOG("%s: %s returned %s, expected %s", (what), \
-		       drmtest_madvise_name(advice), __err ? strerror(__err) : "0", \
-		       (expect) ? strerror(expect) : "0"); \
-} while (0)
-
-/* posix_fadvise(@advice) must return @expect (0 or an errno). */
-#define ASSERT_FADV(expect, fd, offset, len, advice, what) do { \
-	int __err = drmtest_fadvise((fd), (offset), (len), (advice)); \
-	ASSERT_EQ((expect), __err) \
-		TH_LOG("%s: %s(offset %#llx, len %#llx) returned %s, expected %s", \
-		       (what), fadv_name(advice), \
-		       (unsigned long long)(offset), (unsigned long long)(len), \
-		       __err ? strerror(__err) : "0", \
-		       (expect) ? strerror(expect) : "0"); \
-} while (0)
-
-static char *map_bo(struct __test_metadata *_metadata,
-		    const struct drmtest_bo *bo, void *addr, int prot, int flags)
-{
-	char *p = drmtest_bo_mmap(bo, addr, bo->size, prot, flags);
-
-	ASSERT_NE(MAP_FAILED, p)
-		TH_LOG("mmap(prot %#x, flags %#x) of BO %u: %s",
-		       prot, flags, bo->handle, strerror(errno));
-	return p;
-}
-
 static void create_bo(struct __test_metadata *_metadata, int fd,
 		      struct drmtest_bo *bo)
 {
@@ -169,25 +114,6 @@ static void create_bo(struct __test_metadata *_metadata, int fd,
 
 	ASSERT_EQ(0, ret) TH_LOG("creating a %d byte dumb buffer: %s",
 				 BO_SIZE, strerror(-ret));
-}
-
-/* Buffer pages [first, first + n) at p must hold their pattern. */
-static void assert_pattern(struct __test_metadata *_metadata, const char *p,
-			   size_t first, size_t n, uint32_t seed,
-			   const char *what)
-{
-	const size_t dwords = drmtest_page_size() / sizeof(uint32_t);
-	uint32_t found = 0;
-	ssize_t bad;
-
-	bad = drmtest_check_pattern(p, first, n, seed, &found);
-	ASSERT_EQ(-1, bad) {
-		size_t page = first + bad / dwords, dword = bad % dwords;
-
-		TH_LOG("%s: page %zu dword %zu holds %#x, expected %#x",
-		       what, page, dword, found,
-		       drmtest_pattern(seed, page, dword));
-	}
 }
 
 /* A whole BO, through a fresh mapping, must hold its pattern. */
@@ -221,92 +147,6 @@ static void fill_bo(struct __test_metadata *_metadata,
 } while (0)
 
 /*
- * Extra "nothing changed" checks: after the shrinker has run, a needed object
- * is still there. Returns false (and says so) when the shrinker cannot be run.
- */
-static bool try_shrink_all(struct __test_metadata *_metadata)
-{
-	int err = drmtest_shrink_all();
-
-	if (err)
-		TH_LOG("no drop_caches (%s): not checking that the shrinker keeps needed BOs",
-		       strerror(err));
-	return !err;
-}
-
-/* Exit codes of a child that survived an access that must raise SIGBUS. */
-enum {
-	ACCESS_READ_STALE = 1,	/* read the object's old contents */
-	ACCESS_READ_OTHER,	/* read something else */
-	ACCESS_WROTE,		/* a write went through */
-	ACCESS_CHILD_ERROR,	/* the child could not get to the access */
-};
-
-static void no_core_dumps(void)
-{
-	struct rlimit rl = { 0, 0 };
-
-	setrlimit(RLIMIT_CORE, &rl);
-}
-
-/*
- * Read (or write) the dword at @p in a forked child, which inherits the
- * mapping; returns the child's wait status. @stale is what the object held
- * there before it was purged.
- */
-static int access_in_child(volatile uint32_t *p, bool write, uint32_t stale)
-{
-	int status = 0;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		uint32_t v;
-
-		no_core_dumps();
-		if (write) {
-			*p = ~stale;
-			_exit(ACCESS_WROTE);
-		}
-		v = *p;
-		_exit(v == stale ? ACCESS_READ_STALE : ACCESS_READ_OTHER);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return status;
-}
-
-static const char *describe_status(int status, char *buf, size_t len)
-{
-	static const char *const codes[] = {
-		[ACCESS_READ_STALE] = "read the object's old contents",
-		[ACCESS_READ_OTHER] = "read data that is not the old contents",
-		[ACCESS_WROTE] = "wrote without a fault",
-		[ACCESS_CHILD_ERROR] = "could not get to the access",
-	};
-
-	if (status == -1)
-		snprintf(buf, len, "fork/wait failed: %s", strerror(errno));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "was killed by signal %d (%s)",
-			 WTERMSIG(status), strsignal(WTERMSIG(status)));
-	else if (WIFEXITED(status) && WEXITSTATUS(status) > 0 &&
-		 WEXITSTATUS(status) < (int)ARRAY_SIZE(codes))
-		snprintf(buf, len, "%s", codes[WEXITSTATUS(status)]);
-	else
-		snprintf(buf, len, "wait status %#x", status);
-	return buf;
-}
-
-static bool is_sigbus(int status)
-{
-	return status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS;
-}
-
-/*
  * Reading and writing page @page of the mapping at @p, whose object held
  * pattern @seed before it was purged, must raise SIGBUS.
  */
@@ -319,14 +159,14 @@ static void assert_sigbus(struct __test_metadata *_metadata, char *p,
 	char buf[128];
 	int status;
 
-	status = access_in_child(u, false, stale);
-	ASSERT_TRUE(is_sigbus(status))
+	status = drmtest_access_in_child(u, false, stale);
+	ASSERT_TRUE(drmtest_is_sigbus(status))
 		TH_LOG("%s: a child reading page %zu %s, expected SIGBUS",
-		       what, page, describe_status(status, buf, sizeof(buf)));
-	status = access_in_child(u, true, stale);
-	ASSERT_TRUE(is_sigbus(status))
+		       what, page, drmtest_describe_access(status, buf, sizeof(buf)));
+	status = drmtest_access_in_child(u, true, stale);
+	ASSERT_TRUE(drmtest_is_sigbus(status))
 		TH_LOG("%s: a child writing page %zu %s, expected SIGBUS",
-		       what, page, describe_status(status, buf, sizeof(buf)));
+		       what, page, drmtest_describe_access(status, buf, sizeof(buf)));
 }
 
 /* First, middle and last page of a whole-object mapping must raise SIGBUS. */
@@ -470,7 +310,7 @@ static int sibling_child(const struct drmtest_bo *bo, char *p, bool own,
 	volatile uint32_t *u;
 	char c = 0;
 
-	no_core_dumps();
+	drmtest_no_core_dumps();
 	if (own) {
 		p = drmtest_bo_mmap(bo, NULL, bo->size, RW, MAP_SHARED);
 		if (p == MAP_FAILED)
@@ -549,7 +389,7 @@ TEST_F(madvise, remove_sigbus_in_child)
 			       code > 0 && code < (int)ARRAY_SIZE(codes) ?
 			       codes[code] : "exited");
 		}
-		ASSERT_TRUE(is_sigbus(status[i]))
+		ASSERT_TRUE(drmtest_is_sigbus(status[i]))
 			TH_LOG("%s: wait status %#x, expected death by SIGBUS",
 			       which, status[i]);
 	}

@@ -28,13 +28,8 @@
 
 #include <xf86drm.h>
 
-/* The harness's SIGALRM handler does not use its ucontext argument. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
 #include "drmtest.h"
+#include "drmtest_harness.h"
 
 /* Default buffer object size: 1 MiB, 256 pages of 4 KiB. */
 #define BO_SIZE			(1024 * 1024)
@@ -103,38 +98,6 @@ FIXTURE_TEARDOWN(populate)
 	close(self->fd);
 }
 
-static char *map_bo(struct __test_metadata *_metadata,
-		    FIXTURE_DATA(populate) *self, void *addr, int prot,
-		    int flags)
-{
-	char *p = drmtest_bo_mmap(&self->bo, addr, self->size, prot, flags);
-
-	ASSERT_NE(MAP_FAILED, p)
-		TH_LOG("mmap(prot %#x, flags %#x) of the dumb buffer: %s",
-		       prot, flags, strerror(errno));
-	return p;
-}
-
-/* Buffer pages [first, first + n) at p must hold their pattern. */
-static void assert_pattern(struct __test_metadata *_metadata, const char *p,
-			   size_t first, size_t n, uint32_t seed,
-			   const char *what)
-{
-	const size_t dwords = drmtest_page_size() / sizeof(uint32_t);
-	uint32_t found = 0;
-	ssize_t bad;
-
-	bad = drmtest_check_pattern(p, first, n, seed, &found);
-	ASSERT_EQ(-1, bad) {
-		size_t page = first + bad / dwords, dword = bad % dwords;
-
-		TH_LOG("%s: page %zu dword %zu holds %#x, expected %#x (page %u's data?)",
-		       what, page, dword, found,
-		       drmtest_pattern(seed, page, dword),
-		       (found ^ seed) >> 16);
-	}
-}
-
 /*
  * Touching @npages pages that nothing populated must cost one fault per page
  * with the shmem helpers, and at least one fault per fault_pages with TTM.
@@ -163,11 +126,11 @@ TEST_F(populate, mmap_shows_written_data)
 	const uint32_t seed = 0x11000000;
 	char *p;
 
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	drmtest_fill_pattern(p, 0, self->npages, seed);
 	ASSERT_EQ(0, munmap(p, self->size));
 
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	assert_pattern(_metadata, p, 0, self->npages, seed, "second mapping");
 	ASSERT_EQ(0, munmap(p, self->size));
 }
@@ -178,81 +141,67 @@ TEST_F(populate, map_populate_accepted)
 	const uint32_t seed = 0x22000000;
 	char *p, *q;
 
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED | MAP_POPULATE);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED | MAP_POPULATE);
 	drmtest_fill_pattern(p, 0, self->npages, seed);
 
-	q = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	q = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	assert_pattern(_metadata, q, 0, self->npages, seed,
 		       "plain mapping after writes through a MAP_POPULATE one");
 	ASSERT_EQ(0, munmap(q, self->size));
 	ASSERT_EQ(0, munmap(p, self->size));
 }
 
-/* MAP_POPULATE maps every page of the BO, and the right ones: no fault later. */
-TEST_F(populate, map_populate_no_faults)
+/*
+ * Fill the BO with pattern @seed, map it again with @flags and apply @advice
+ * to the whole mapping (0: none): touching every page (@touch) must then
+ * cost no fault and read the pattern, i.e. every page was mapped, and to
+ * the right page of the object.
+ */
+static void assert_populated(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(populate) *self, int flags,
+			     int advice, enum drmtest_touch touch,
+			     uint32_t seed, const char *what)
 {
-	const uint32_t seed = 0x33000000;
 	long faults;
 	char *p;
 
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	drmtest_fill_pattern(p, 0, self->npages, seed);
 	ASSERT_EQ(0, munmap(p, self->size));
 
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED | MAP_POPULATE);
-	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_RMW);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED | flags);
+	if (advice) {
+		ASSERT_MADV(0, p, self->size, advice, what);
+	}
+	faults = drmtest_touch_faults(p, self->size, touch);
 	ASSERT_EQ(0, faults)
-		TH_LOG("read+write of %ld MAP_POPULATE'd pages cost %ld faults",
+		TH_LOG("%s: touching %ld pages cost %ld faults", what,
 		       self->npages, faults);
-	assert_pattern(_metadata, p, 0, self->npages, seed,
-		       "MAP_POPULATE'd mapping");
+	assert_pattern(_metadata, p, 0, self->npages, seed, what);
 	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* MAP_POPULATE maps every page of the BO, and the right ones: no fault later. */
+TEST_F(populate, map_populate_no_faults)
+{
+	assert_populated(_metadata, self, MAP_POPULATE, 0, DRMTEST_TOUCH_RMW,
+			 0x33000000, "read+write of a MAP_POPULATE'd mapping");
 }
 
 /* MADV_POPULATE_WRITE prefaults a whole writable mapping. */
 TEST_F(populate, madv_populate_write_no_faults)
 {
-	const uint32_t seed = 0x44000000;
-	long faults;
-	char *p;
-
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
-	drmtest_fill_pattern(p, 0, self->npages, seed);
-	ASSERT_EQ(0, munmap(p, self->size));
-
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
-	ASSERT_EQ(0, drmtest_madvise(p, self->size, MADV_POPULATE_WRITE))
-		TH_LOG("MADV_POPULATE_WRITE on a GEM mapping failed");
-	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_RMW);
-	ASSERT_EQ(0, faults)
-		TH_LOG("read+write of %ld pages after MADV_POPULATE_WRITE cost %ld faults",
-		       self->npages, faults);
-	assert_pattern(_metadata, p, 0, self->npages, seed,
-		       "MADV_POPULATE_WRITE'd mapping");
-	ASSERT_EQ(0, munmap(p, self->size));
+	assert_populated(_metadata, self, 0, MADV_POPULATE_WRITE,
+			 DRMTEST_TOUCH_RMW, 0x44000000,
+			 "read+write after MADV_POPULATE_WRITE");
 }
 
 /* MADV_POPULATE_READ prefaults a whole mapping for reading. */
 TEST_F(populate, madv_populate_read_no_faults)
 {
-	const uint32_t seed = 0x55000000;
-	long faults;
-	char *p;
-
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
-	drmtest_fill_pattern(p, 0, self->npages, seed);
-	ASSERT_EQ(0, munmap(p, self->size));
-
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
-	ASSERT_EQ(0, drmtest_madvise(p, self->size, MADV_POPULATE_READ))
-		TH_LOG("MADV_POPULATE_READ on a GEM mapping failed");
-	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_READ);
-	ASSERT_EQ(0, faults)
-		TH_LOG("reading %ld pages after MADV_POPULATE_READ cost %ld faults",
-		       self->npages, faults);
-	assert_pattern(_metadata, p, 0, self->npages, seed,
-		       "MADV_POPULATE_READ'd mapping");
-	ASSERT_EQ(0, munmap(p, self->size));
+	assert_populated(_metadata, self, 0, MADV_POPULATE_READ,
+			 DRMTEST_TOUCH_READ, 0x55000000,
+			 "reading after MADV_POPULATE_READ");
 }
 
 /* Control: without populate, touching costs the driver's faults-per-page. */
@@ -261,7 +210,7 @@ TEST_F(populate, fault_per_page_control)
 	long faults;
 	char *p;
 
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_WRITE);
 	assert_fault_path(_metadata, variant, faults, self->npages,
 			  "writing a plain mapping");
@@ -274,7 +223,7 @@ TEST_F(populate, populate_write_readonly_einval)
 	long faults;
 	char *p;
 
-	p = map_bo(_metadata, self, NULL, PROT_READ, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, PROT_READ, MAP_SHARED);
 	ASSERT_EQ(EINVAL, drmtest_madvise(p, self->size, MADV_POPULATE_WRITE))
 		TH_LOG("MADV_POPULATE_WRITE on a PROT_READ mapping must fail with EINVAL");
 	ASSERT_EQ(0, drmtest_madvise(p, self->size, MADV_POPULATE_READ))
@@ -291,7 +240,7 @@ TEST_F(populate, populate_prot_none_einval)
 {
 	char *p;
 
-	p = map_bo(_metadata, self, NULL, PROT_NONE, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, PROT_NONE, MAP_SHARED);
 	ASSERT_EQ(EINVAL, drmtest_madvise(p, self->size, MADV_POPULATE_READ))
 		TH_LOG("MADV_POPULATE_READ on a PROT_NONE mapping must fail with EINVAL");
 	ASSERT_EQ(EINVAL, drmtest_madvise(p, self->size, MADV_POPULATE_WRITE))
@@ -310,7 +259,7 @@ TEST_F(populate, populate_hole_enomem)
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, range) TH_LOG("reserving address space: %s",
 					    strerror(errno));
-	p = map_bo(_metadata, self, range, RW, MAP_SHARED | MAP_FIXED);
+	p = map_bo(_metadata, &self->bo, range, RW, MAP_SHARED | MAP_FIXED);
 	ASSERT_EQ(range, p);
 	ASSERT_EQ(0, munmap(range + self->size, self->size));
 
@@ -330,7 +279,7 @@ TEST_F(populate, populate_unaligned_einval)
 	long faults;
 	char *p;
 
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	ASSERT_EQ(EINVAL, drmtest_madvise(p + 1, len, MADV_POPULATE_WRITE))
 		TH_LOG("MADV_POPULATE_WRITE at an unaligned start must fail with EINVAL");
 	ASSERT_EQ(EINVAL, drmtest_madvise(p + 1, len, MADV_POPULATE_READ))
@@ -370,12 +319,12 @@ TEST_F(populate, partial_munmap_populates_right_pages)
 
 	ASSERT_GE(self->npages, 4) TH_LOG("BO too small to split");
 
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	drmtest_fill_pattern(p, 0, n, seed);
 	ASSERT_EQ(0, munmap(p, self->size));
 
 	/* Pieces left: pages [1, mid) and [mid + 1, n). */
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	ASSERT_EQ(0, munmap(p, ps));
 	ASSERT_EQ(0, munmap(p + mid * ps, ps));
 
@@ -401,7 +350,7 @@ TEST_F(populate, partial_munmap_populates_right_pages)
 	ASSERT_EQ(0, munmap(p + (mid + 1) * ps, (n - mid - 1) * ps));
 
 	/* Same through the fault path, on a mapping without its head. */
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	ASSERT_EQ(0, munmap(p, ps));
 	assert_pattern(_metadata, p + ps, 1, n - 1, seed,
 		       "faulted mapping after the unmapped head");
@@ -419,7 +368,7 @@ TEST_F(populate, mprotect_split)
 
 	ASSERT_GT(third_pages, 0) TH_LOG("BO too small to split in three");
 
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	ASSERT_EQ(0, mprotect(p + third, third, PROT_READ));
 
 	ASSERT_EQ(0, drmtest_madvise(p, self->size, MADV_POPULATE_READ))
@@ -439,7 +388,7 @@ TEST_F(populate, mprotect_split)
 	ASSERT_EQ(0, munmap(p, self->size));
 
 	/* On a fresh split mapping, populating the first third stays there. */
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	ASSERT_EQ(0, mprotect(p + third, third, PROT_READ));
 	ASSERT_EQ(0, drmtest_madvise(p, third, MADV_POPULATE_WRITE))
 		TH_LOG("MADV_POPULATE_WRITE of the first third of a fresh mapping failed");
@@ -494,7 +443,7 @@ TEST_F(populate, populate_after_fork)
 	pid_t pid;
 	char *p;
 
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 
 	fflush(NULL);
 	pid = fork();
@@ -555,7 +504,7 @@ TEST_F(populate, populate_races_munmap)
 	long faults;
 	char *p, *q;
 
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	drmtest_fill_pattern(p, 0, self->npages, seed);
 
 	r.addr = p;
@@ -622,7 +571,7 @@ TEST_F(populate, mlock_does_not_populate)
 			     (unsigned long long)rl.rlim_cur);
 	}
 
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	ASSERT_EQ(0, mlock(p, self->size))
 		TH_LOG("mlock of a GEM mapping: %s", strerror(errno));
 	faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_WRITE);
@@ -645,7 +594,7 @@ TEST_F(populate, dmabuf_mmap_populates)
 	int dmabuf;
 	char *p;
 
-	p = map_bo(_metadata, self, NULL, RW, MAP_SHARED);
+	p = map_bo(_metadata, &self->bo, NULL, RW, MAP_SHARED);
 	drmtest_fill_pattern(p, 0, self->npages, 0xd1ab);
 	munmap(p, self->size);
 
@@ -660,7 +609,7 @@ TEST_F(populate, dmabuf_mmap_populates)
 		ASSERT_NE(MAP_FAILED, p)
 			TH_LOG("mmap of the dma-buf: %s", strerror(errno));
 		if (!(flags[i] & MAP_POPULATE))
-			ASSERT_EQ(0, drmtest_madvise(p, self->size, MADV_POPULATE_WRITE));
+			ASSERT_MADV(0, p, self->size, MADV_POPULATE_WRITE, "dma-buf mapping");
 		faults = drmtest_touch_faults(p, self->size, DRMTEST_TOUCH_RMW);
 		ASSERT_EQ(0, faults)
 			TH_LOG("%s dma-buf mapping: %ld faults touching %ld pages",

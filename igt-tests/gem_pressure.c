@@ -30,7 +30,7 @@
 #include <xf86drm.h>
 
 #include "drmtest.h"
-#include "kselftest_harness.h"
+#include "drmtest_harness.h"
 
 #define BO_SIZE		(4ul << 20)
 #define MiB		(1ul << 20)

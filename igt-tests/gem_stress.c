@@ -209,29 +209,6 @@ static double elapsed(void)
 	       (double)(now.tv_nsec - t_start.tv_nsec) / 1e9;
 }
 
-static const char *ename(int err)
-{
-	const char *name;
-
-	if (!err)
-		return "0";
-	name = strerrorname_np(err);
-	return name ? name : "?";
-}
-
-static const char *advice_name(int advice)
-{
-	switch (advice) {
-	case MADV_POPULATE_READ: return "MADV_POPULATE_READ";
-	case MADV_POPULATE_WRITE: return "MADV_POPULATE_WRITE";
-	case MADV_DONTNEED: return "MADV_DONTNEED";
-	case MADV_FREE: return "MADV_FREE";
-	case MADV_WILLNEED: return "MADV_WILLNEED";
-	case MADV_REMOVE: return "MADV_REMOVE";
-	}
-	return "?";
-}
-
 /* An error: counted always, printed up to MAX_REPORTS times. */
 static void __attribute__((format(printf, 3, 4)))
 report(struct ctx *c, const struct bo *b, const char *fmt, ...)
@@ -739,7 +716,7 @@ static void unmap_all(struct ctx *c, struct bo *b)
 		while (m->addr && pick_run(c, b, m, false, &first, &n)) {
 			if (munmap(m->addr + first * ps, n * ps))
 				report(c, b, "munmap of pages %u+%u: %s",
-				       first, n, ename(errno));
+				       first, n, drmtest_errno_name(errno));
 			model_munmap(b, m, first, n);
 		}
 	}
@@ -781,7 +758,7 @@ static void check_willneed(struct ctx *c, struct bo *b, int ret,
 	} else if (ret == EFAULT) {
 		observed(c, b, false, what);
 	} else {
-		report(c, b, "%s: %s, expected 0 or EFAULT", what, ename(ret));
+		report(c, b, "%s: %s, expected 0 or EFAULT", what, drmtest_errno_name(ret));
 	}
 }
 
@@ -835,7 +812,7 @@ static void check_populate(struct ctx *c, struct bo *b, const struct bo_map *m,
 		break;
 	default:
 		report(c, b, "%s of pages %u+%u: unexpected %s", what, first, n,
-		       ename(ret));
+		       drmtest_errno_name(ret));
 		break;
 	}
 }
@@ -878,7 +855,7 @@ static void bo_create(struct ctx *c, struct bo *b)
 	ret = drmtest_bo_create(drm_fd, (uint64_t)npages * ps, &d);
 	if (ret) {
 		report(c, NULL, "creating a %u page dumb buffer: %s", npages,
-		       ename(-ret));
+		       drmtest_errno_name(-ret));
 		return;
 	}
 	if (d.size % ps || d.size / ps > max_pages) {
@@ -909,17 +886,17 @@ static int op_destroy(struct ctx *c, struct bo *b)
 
 	unmap_all(c, b);
 	if (b->dmabuf >= 0 && close(b->dmabuf))
-		report(c, b, "closing the dma-buf: %s", ename(errno));
+		report(c, b, "closing the dma-buf: %s", drmtest_errno_name(errno));
 	if (b->handle2) {
 		struct drm_gem_close cl = { .handle = b->handle2 };
 
 		if (drmIoctl(drm_fd2, DRM_IOCTL_GEM_CLOSE, &cl))
 			report(c, b, "closing the second fd's handle: %s",
-			       ename(errno));
+			       drmtest_errno_name(errno));
 	}
 	ret = drmtest_bo_destroy(&d);
 	if (ret)
-		report(c, b, "destroying the dumb buffer: %s", ename(-ret));
+		report(c, b, "destroying the dumb buffer: %s", drmtest_errno_name(-ret));
 	b->exists = false;
 	return 0;
 }
@@ -937,7 +914,7 @@ static int do_mmap(struct ctx *c, struct bo *b, bool populate)
 	p = mmap(NULL, b->npages * ps, prot, flags, fd, (off_t)b->offset);
 	if (p == MAP_FAILED) {
 		report(c, b, "mmap(prot %#x, flags %#x, fd %s): %s", prot,
-		       flags, fd == drm_fd ? "1" : "2", ename(errno));
+		       flags, fd == drm_fd ? "1" : "2", drmtest_errno_name(errno));
 		return 0;
 	}
 	model_mmap(b, m, p, fd, prot);
@@ -987,7 +964,7 @@ static int op_munmap(struct ctx *c, struct bo *b)
 	}
 	if (munmap(m->addr + first * ps, n * ps))
 		report(c, b, "munmap of pages %u+%u: %s", first, n,
-		       ename(errno));
+		       drmtest_errno_name(errno));
 	model_munmap(b, m, first, n);
 	return 0;
 }
@@ -1004,7 +981,7 @@ static int op_mprotect(struct ctx *c, struct bo *b)
 	prot = m->prot[first] == RW ? PROT_READ : RW;
 	if (mprotect(m->addr + first * ps, n * ps, prot))
 		report(c, b, "mprotect(%#x) of pages %u+%u: %s", prot, first,
-		       n, ename(errno));
+		       n, drmtest_errno_name(errno));
 	model_mprotect(m, first, n, prot);
 	return 0;
 }
@@ -1043,7 +1020,7 @@ static int op_dontneed(struct ctx *c, struct bo *b)
 	ret = drmtest_madvise(m->addr + first * ps, n * ps, MADV_DONTNEED);
 	if (ret)
 		report(c, b, "MADV_DONTNEED of pages %u+%u: %s", first, n,
-		       ename(ret));
+		       drmtest_errno_name(ret));
 	if (b->state != BO_NEEDED || !cfg.exact_faults || !chance(c, 50))
 		return 0;
 	faults = touch_faults(c, b, m->addr, first, n, ACCESS_TOUCH);
@@ -1094,9 +1071,9 @@ static int do_purge_advice(struct ctx *c, struct bo *b, int advice)
 	ret = drmtest_madvise(m->addr + first * ps, n * ps, advice);
 	if (ret != want) {
 		report(c, b, "%s of pages %u+%u (VMA %u..%u, prot %#x): %s, expected %s",
-		       advice_name(advice), first, n, vma_first(m, first),
-		       vma_end(b, m, first), m->prot[first], ename(ret),
-		       ename(want));
+		       drmtest_madvise_name(advice), first, n, vma_first(m, first),
+		       vma_end(b, m, first), m->prot[first], drmtest_errno_name(ret),
+		       drmtest_errno_name(want));
 		return 0;
 	}
 	if (ret)
@@ -1163,7 +1140,7 @@ static int op_fadvise(struct ctx *c, struct bo *b)
 		if (ret != EINVAL)
 			report(c, b, "%s(offset %+lld, len %lld): %s, expected EINVAL",
 			       what, (long long)(offset - (off_t)b->offset),
-			       (long long)len, ename(ret));
+			       (long long)len, drmtest_errno_name(ret));
 		return 0;
 	}
 	if (!dontneed) {
@@ -1173,7 +1150,7 @@ static int op_fadvise(struct ctx *c, struct bo *b)
 	want = b->shared ? EBUSY : 0;
 	if (ret != want)
 		report(c, b, "%s(len %lld): %s, expected %s", what,
-		       (long long)len, ename(ret), ename(want));
+		       (long long)len, drmtest_errno_name(ret), drmtest_errno_name(want));
 	else if (!ret)
 		became_purgeable(c, b, what);
 	return 0;
@@ -1196,13 +1173,13 @@ static int op_share(struct ctx *c, struct bo *b)
 		struct drm_gem_open gopen = {};
 
 		if (drmIoctl(drm_fd, DRM_IOCTL_GEM_FLINK, &flink)) {
-			report(c, b, "DRM_IOCTL_GEM_FLINK: %s", ename(errno));
+			report(c, b, "DRM_IOCTL_GEM_FLINK: %s", drmtest_errno_name(errno));
 			return 0;
 		}
 		b->shared = true;
 		gopen.name = flink.name;
 		if (drmIoctl(drm_fd2, DRM_IOCTL_GEM_OPEN, &gopen)) {
-			report(c, b, "DRM_IOCTL_GEM_OPEN: %s", ename(errno));
+			report(c, b, "DRM_IOCTL_GEM_OPEN: %s", drmtest_errno_name(errno));
 			return 0;
 		}
 		if (gopen.size != b->npages * ps)
@@ -1213,7 +1190,7 @@ static int op_share(struct ctx *c, struct bo *b)
 		ret = drmPrimeHandleToFD(drm_fd, b->handle,
 					 DRM_CLOEXEC | DRM_RDWR, &b->dmabuf);
 		if (ret) {
-			report(c, b, "drmPrimeHandleToFD: %s", ename(errno));
+			report(c, b, "drmPrimeHandleToFD: %s", drmtest_errno_name(errno));
 			b->dmabuf = -1;
 			return 0;
 		}
@@ -1221,7 +1198,7 @@ static int op_share(struct ctx *c, struct bo *b)
 		if (b->handle2)
 			return 0;
 		if (drmPrimeFDToHandle(drm_fd2, b->dmabuf, &handle2)) {
-			report(c, b, "drmPrimeFDToHandle: %s", ename(errno));
+			report(c, b, "drmPrimeFDToHandle: %s", drmtest_errno_name(errno));
 			return 0;
 		}
 	}
@@ -1229,7 +1206,7 @@ static int op_share(struct ctx *c, struct bo *b)
 	map.handle = handle2;
 	if (drmIoctl(drm_fd2, DRM_IOCTL_MODE_MAP_DUMB, &map))
 		report(c, b, "DRM_IOCTL_MODE_MAP_DUMB on the second fd: %s",
-		       ename(errno));
+		       drmtest_errno_name(errno));
 	else if (map.offset != b->offset)
 		report(c, b, "the second fd maps it at %#llx, not %#llx",
 		       (unsigned long long)map.offset,
@@ -1251,7 +1228,7 @@ static int op_dmabuf_map(struct ctx *c, struct bo *b)
 	p = mmap(NULL, size, RW, MAP_SHARED | (populate ? MAP_POPULATE : 0),
 		 b->dmabuf, 0);
 	if (p == MAP_FAILED) {
-		report(c, b, "mmap of the dma-buf: %s", ename(errno));
+		report(c, b, "mmap of the dma-buf: %s", drmtest_errno_name(errno));
 		return 0;
 	}
 	if (!populate && chance(c, 50)) {
@@ -1260,7 +1237,7 @@ static int op_dmabuf_map(struct ctx *c, struct bo *b)
 			observed(c, b, false, "dma-buf MADV_POPULATE_WRITE");
 		else if (ret)
 			report(c, b, "dma-buf MADV_POPULATE_WRITE: %s",
-			       ename(ret));
+			       drmtest_errno_name(ret));
 		else
 			observed(c, b, true, "dma-buf MADV_POPULATE_WRITE");
 	}
@@ -1271,7 +1248,7 @@ static int op_dmabuf_map(struct ctx *c, struct bo *b)
 	else
 		check_pages(c, b, p, first, n, "reading the dma-buf mapping");
 	if (munmap(p, size))
-		report(c, b, "munmap of the dma-buf mapping: %s", ename(errno));
+		report(c, b, "munmap of the dma-buf mapping: %s", drmtest_errno_name(errno));
 	return 0;
 }
 
@@ -1296,7 +1273,7 @@ static int op_bad_args(struct ctx *c, struct bo *b)
 		ret = drmtest_madvise(m->addr + first * ps + 1 + rnd(c, ps - 1), ps, adv);
 		if (ret != EINVAL)
 			report(c, b, "%s at an unaligned address: %s, expected EINVAL",
-			       advice_name(adv), ename(ret));
+			       drmtest_madvise_name(adv), drmtest_errno_name(ret));
 		break;
 	case 1:		/* no pages: nothing to do, whatever the advice */
 		if (!m || !pick_range(c, b, m, false, &first, &n))
@@ -1304,7 +1281,7 @@ static int op_bad_args(struct ctx *c, struct bo *b)
 		ret = drmtest_madvise(m->addr + first * ps, 0, adv);
 		if (ret)
 			report(c, b, "%s of 0 bytes: %s, expected 0",
-			       advice_name(adv), ename(ret));
+			       drmtest_madvise_name(adv), drmtest_errno_name(ret));
 		break;
 	case 2:		/* length that wraps around the address space */
 		if (!m || !pick_range(c, b, m, false, &first, &n))
@@ -1312,7 +1289,7 @@ static int op_bad_args(struct ctx *c, struct bo *b)
 		ret = drmtest_madvise(m->addr + first * ps, (size_t)0 - ps, adv);
 		if (ret != EINVAL)
 			report(c, b, "%s of -4096 bytes: %s, expected EINVAL",
-			       advice_name(adv), ename(ret));
+			       drmtest_madvise_name(adv), drmtest_errno_name(ret));
 		break;
 	default:	/* mmap: private, too long, not at the object's start */
 		switch (rnd(c, 3)) {
@@ -1336,7 +1313,7 @@ static int op_bad_args(struct ctx *c, struct bo *b)
 			munmap(p, size);
 		} else if (errno != EINVAL) {
 			report(c, b, "a bad mmap() of the BO: %s, expected EINVAL",
-			       ename(errno));
+			       drmtest_errno_name(errno));
 		}
 		break;
 	}
@@ -1474,7 +1451,7 @@ static void child_op(struct ctx *c, struct bo *b, struct child_map *cm)
 	if (cm->addr && (!b->exists || cm->serial != b->serial)) {
 		c->op = "child munmap stale";
 		if (munmap(cm->addr, cm->npages * ps))
-			report(c, NULL, "munmap: %s", ename(errno));
+			report(c, NULL, "munmap: %s", drmtest_errno_name(errno));
 		cm->addr = NULL;
 	}
 	if (!b->exists)
@@ -1489,7 +1466,7 @@ static void child_op(struct ctx *c, struct bo *b, struct child_map *cm)
 			 (off_t)b->offset);
 		if (p == MAP_FAILED) {
 			report(c, b, "mmap through the inherited fd: %s",
-			       ename(errno));
+			       drmtest_errno_name(errno));
 			return;
 		}
 		cm->addr = p;
@@ -1505,7 +1482,7 @@ static void child_op(struct ctx *c, struct bo *b, struct child_map *cm)
 		c->op = "child madv_dontneed";
 		ret = drmtest_madvise(cm->addr, b->npages * ps, MADV_DONTNEED);
 		if (ret)
-			report(c, b, "MADV_DONTNEED: %s", ename(ret));
+			report(c, b, "MADV_DONTNEED: %s", drmtest_errno_name(ret));
 		break;
 	case 1:
 		c->op = "child madv_populate";
@@ -1513,7 +1490,7 @@ static void child_op(struct ctx *c, struct bo *b, struct child_map *cm)
 		if (ret == 0 || ret == EFAULT)
 			observed(c, b, !ret, "MADV_POPULATE_READ");
 		else
-			report(c, b, "MADV_POPULATE_READ: %s", ename(ret));
+			report(c, b, "MADV_POPULATE_READ: %s", drmtest_errno_name(ret));
 		break;
 	}
 
@@ -1582,7 +1559,7 @@ static void final_check(struct ctx *c)
 		p = mmap(NULL, b->npages * ps, PROT_READ, MAP_SHARED,
 			 drm_fd, (off_t)b->offset);
 		if (p == MAP_FAILED) {
-			report(c, b, "mmap: %s", ename(errno));
+			report(c, b, "mmap: %s", drmtest_errno_name(errno));
 		} else {
 			check_pages(c, b, p, 0,
 				    b->state == BO_PURGED ? 1 : b->npages,
