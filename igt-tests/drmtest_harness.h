@@ -11,12 +11,28 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <xf86drm.h>
 
 /* The harness's SIGALRM handler does not use its ucontext argument. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
+
+/*
+ * @fd = the card of @driver, which must have purgeable GEM objects
+ * (DRM_CAP_GEM_MMAP_ADVICE); the test is skipped when either is missing.
+ */
+#define OPEN_PURGEABLE_OR_SKIP(fd, driver) do { \
+	uint64_t __cap = 0; \
+	(fd) = drmtest_open_driver(driver); \
+	if ((fd) < 0) \
+		SKIP(return, "no %s device", (driver)); \
+	if (drmGetCap((fd), DRM_CAP_GEM_MMAP_ADVICE, &__cap) || \
+	    !(__cap & DRM_GEM_MMAP_ADVICE_PURGEABLE)) \
+		SKIP(return, "%s: no purgeable GEM objects (DRM_CAP_GEM_MMAP_ADVICE %#llx)", \
+		     (driver), (unsigned long long)__cap); \
+} while (0)
 
 /* mmap() the whole of @bo; the test fails if that does not work. */
 static inline char *map_bo(struct __test_metadata *_metadata,

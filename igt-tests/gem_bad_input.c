@@ -57,16 +57,8 @@ FIXTURE(bad) {
 
 FIXTURE_SETUP(bad)
 {
-	uint64_t cap = 0;
-
 	self->ps = drmtest_page_size();
-	self->fd = drmtest_open_driver("vgem");
-	if (self->fd < 0)
-		SKIP(return, "no vgem device");
-	if (drmGetCap(self->fd, DRM_CAP_GEM_MMAP_ADVICE, &cap) ||
-	    !(cap & DRM_GEM_MMAP_ADVICE_PURGEABLE))
-		SKIP(return, "vgem: no purgeable GEM objects (DRM_CAP_GEM_MMAP_ADVICE %#llx)",
-		     (unsigned long long)cap);
+	OPEN_PURGEABLE_OR_SKIP(self->fd, "vgem");
 }
 
 FIXTURE_TEARDOWN(bad)

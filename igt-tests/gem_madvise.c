@@ -76,16 +76,9 @@ FIXTURE_VARIANT_ADD(madvise, vgem) {
 
 FIXTURE_SETUP(madvise)
 {
-	uint64_t cap = 0;
 	int ret;
 
-	self->fd = drmtest_open_driver(variant->driver);
-	if (self->fd < 0)
-		SKIP(return, "no %s device", variant->driver);
-	if (drmGetCap(self->fd, DRM_CAP_GEM_MMAP_ADVICE, &cap) ||
-	    !(cap & DRM_GEM_MMAP_ADVICE_PURGEABLE))
-		SKIP(return, "%s: no purgeable GEM objects (DRM_CAP_GEM_MMAP_ADVICE %#llx)",
-		     variant->driver, (unsigned long long)cap);
+	OPEN_PURGEABLE_OR_SKIP(self->fd, variant->driver);
 
 	ret = drmtest_bo_create(self->fd, BO_SIZE, &self->bo);
 	ASSERT_EQ(0, ret) TH_LOG("creating a %d byte dumb buffer: %s",

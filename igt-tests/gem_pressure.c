@@ -85,14 +85,7 @@ FIXTURE(pressure) {
 
 FIXTURE_SETUP(pressure)
 {
-	uint64_t cap = 0;
-
-	self->fd = drmtest_open_driver("vgem");
-	if (self->fd < 0)
-		SKIP(return, "no vgem device");
-	if (drmGetCap(self->fd, DRM_CAP_GEM_MMAP_ADVICE, &cap) ||
-	    !(cap & DRM_GEM_MMAP_ADVICE_PURGEABLE))
-		SKIP(return, "vgem: no purgeable GEM objects");
+	OPEN_PURGEABLE_OR_SKIP(self->fd, "vgem");
 	if (drmtest_set_oom_score_adj(-1000))
 		SKIP(return, "cannot shield the test from the OOM killer (not root)");
 }
