@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -339,34 +341,81 @@ const char *drmtest_describe_access(int status, char *buf, size_t len)
 	return buf;
 }
 
-int drmtest_shrink_all(void)
+int drmtest_write_file(const char *path, const char *fmt, ...)
 {
+	char buf[256];
+	va_list ap;
 	ssize_t n;
-	int fd, err;
-
-	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	n = write(fd, "2\n", 2);
-	err = n == 2 ? 0 : n < 0 ? errno : EIO;
-	close(fd);
-	return err;
-}
-
-int drmtest_set_oom_score_adj(int value)
-{
-	char buf[16];
 	int fd, len, err;
-	ssize_t n;
 
-	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	va_start(ap, fmt);
+	len = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (len < 0 || len >= (int)sizeof(buf))
+		return EINVAL;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
-	len = snprintf(buf, sizeof(buf), "%d\n", value);
 	n = write(fd, buf, len);
 	err = n == len ? 0 : n < 0 ? errno : EIO;
 	close(fd);
 	return err;
+}
+
+int drmtest_shrink_all(void)
+{
+	return drmtest_write_file("/proc/sys/vm/drop_caches", "2\n");
+}
+
+int drmtest_set_oom_score_adj(int value)
+{
+	return drmtest_write_file("/proc/self/oom_score_adj", "%d\n", value);
+}
+
+static unsigned long proc_field(const char *file, const char *field, char sep)
+{
+	char line[256];
+	unsigned long v = 0;
+	size_t n = strlen(field);
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == sep) {
+			v = strtoul(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+unsigned long drmtest_meminfo(const char *field)
+{
+	return proc_field("/proc/meminfo", field, ':') * 1024;
+}
+
+unsigned long drmtest_vmstat(const char *field)
+{
+	return proc_field("/proc/vmstat", field, ' ');
+}
+
+void drmtest_anon_pressure(size_t bytes)
+{
+	size_t page = drmtest_page_size(), done;
+
+	if (drmtest_set_oom_score_adj(1000))
+		_exit(2);
+	for (done = 0; done < bytes; done += 16 * MiB) {
+		char *p = mmap(NULL, 16 * MiB, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			_exit(3);
+		for (size_t i = 0; i < 16 * MiB; i += page)
+			p[i] = 1;
+	}
+	_exit(0);
 }
 
 int drmtest_reopen(int fd, int flags)

@@ -154,6 +154,26 @@ int drmtest_shrink_all(void);
  */
 int drmtest_set_oom_score_adj(int value);
 
+/*
+ * Write the printf-formatted string to the file at @path (a sysfs, procfs,
+ * cgroupfs or debugfs knob). 0, or the errno of the open() or write().
+ */
+int drmtest_write_file(const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define MiB	(1ul << 20)
+
+/* A /proc/meminfo or /proc/vmstat field: bytes (kB fields), or the count. */
+unsigned long drmtest_meminfo(const char *field);
+unsigned long drmtest_vmstat(const char *field);
+
+/*
+ * In a child: volunteer for the OOM killer (oom_score_adj 1000), allocate
+ * and touch @bytes of anonymous memory, and exit 0 (2: no oom_score_adj,
+ * 3: mmap() failed).
+ */
+void drmtest_anon_pressure(size_t bytes) __attribute__((noreturn));
+
 /* Open the DRM device behind @fd again: a new DRM file, with @flags. */
 int drmtest_reopen(int fd, int flags);
 

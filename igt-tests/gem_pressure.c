@@ -33,51 +33,12 @@
 #include "drmtest_harness.h"
 
 #define BO_SIZE		(4ul << 20)
-#define MiB		(1ul << 20)
 
 struct pool_bo {
 	struct drmtest_bo bo;
 	void *map;		/* NULL when unmapped */
 	uint32_t seed;
 };
-
-/* A /proc/meminfo field, in bytes; 0 if it is missing. */
-static unsigned long meminfo(const char *field)
-{
-	char line[256];
-	unsigned long kb = 0;
-	size_t n = strlen(field);
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, n) && line[n] == ':') {
-			kb = strtoul(line + n + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return kb * 1024;
-}
-
-/* Allocate and touch @bytes of anonymous memory, then exit 0. */
-static void __attribute__((noreturn)) allocator(size_t bytes)
-{
-	size_t page = drmtest_page_size(), done;
-
-	if (drmtest_set_oom_score_adj(1000))
-		_exit(2);
-	for (done = 0; done < bytes; done += 16 * MiB) {
-		char *p = mmap(NULL, 16 * MiB, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (p == MAP_FAILED)
-			_exit(3);
-		for (size_t i = 0; i < 16 * MiB; i += page)
-			p[i] = 1;
-	}
-	_exit(0);
-}
 
 FIXTURE(pressure) {
 	int fd;
@@ -115,7 +76,7 @@ TEST_F_TIMEOUT(pressure, shrinker_purges_purgeable_keeps_needed, 540)
 	 * allocator then asks for what is left plus 3/4 of the purgeable
 	 * pool, which only purging can provide.
 	 */
-	avail = meminfo("MemAvailable");
+	avail = drmtest_meminfo("MemAvailable");
 	ASSERT_GT(avail, 64 * MiB);
 	nn = avail / 8 / BO_SIZE;
 	np = avail / 2 / BO_SIZE;
@@ -148,7 +109,7 @@ TEST_F_TIMEOUT(pressure, shrinker_purges_purgeable_keeps_needed, 540)
 	needed_bytes = (unsigned long)nn * BO_SIZE;
 	purgeable_bytes = (unsigned long)np * BO_SIZE;
 
-	avail = meminfo("MemAvailable");
+	avail = drmtest_meminfo("MemAvailable");
 	push = avail + purgeable_bytes / 4 * 3;
 	TH_LOG("needed %lu MiB, purgeable %lu MiB, available %lu MiB, allocating %lu MiB",
 	       needed_bytes / MiB, purgeable_bytes / MiB, avail / MiB, push / MiB);
@@ -156,7 +117,7 @@ TEST_F_TIMEOUT(pressure, shrinker_purges_purgeable_keeps_needed, 540)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid)
-		allocator(push);
+		drmtest_anon_pressure(push);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	if (WIFSIGNALED(status))
 		TH_LOG("allocator killed by signal %d: the shrinker did not free the purgeable BOs",

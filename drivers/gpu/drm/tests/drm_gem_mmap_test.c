@@ -15,8 +15,11 @@
  * and sharing rules, purging a mapped object, and the shmem shrinker.
  */
 
+#include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/iosys-map.h>
+#include <linux/list_lru.h>
+#include <linux/memcontrol.h>
 #include <linux/shrinker.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
@@ -29,6 +32,7 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_gem_dma_helper.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_kunit_helpers.h>
 #include <drm/drm_managed.h>
@@ -567,6 +571,40 @@ static void drm_gem_advise_test_dontneed_zaps(struct kunit *test)
 }
 
 /*
+ * Mappings filled at mmap() time have no fault handler to fill them again
+ * (here a DMA-helper object, which dma_mmap_wc() maps with
+ * remap_pfn_range(), as vc5 and the DMA-helper display drivers do):
+ * MADV_DONTNEED keeps 6.12's EINVAL, and the mapping keeps reading its data.
+ */
+static void drm_gem_advise_test_dontneed_prefilled(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	struct drm_file *priv = t->file->private_data;
+	struct drm_gem_dma_object *dma;
+	unsigned long addr;
+	u32 handle, val = 0;
+	int ret;
+
+	ret = dma_coerce_mask_and_coherent(t->drm->dev, DMA_BIT_MASK(32));
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	dma = drm_gem_dma_create(t->drm, TEST_SIZE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dma);
+	ret = drm_gem_handle_create(priv, &dma->base, &handle);
+	drm_gem_object_put(&dma->base);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	((u32 *)dma->vaddr)[PAGE_SIZE / sizeof(u32)] = 0xd0d0cafe;
+
+	addr = populate_test_mmap_at(test, drm_vma_node_offset_addr(&dma->base.vma_node),
+				     PROT_READ | PROT_WRITE, MAP_SHARED);
+	KUNIT_ASSERT_EQ(test, get_user(val, (u32 __user *)(addr + PAGE_SIZE)), 0);
+	KUNIT_EXPECT_EQ(test, val, 0xd0d0cafe);
+	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_DONTNEED), -EINVAL);
+	val = 0;
+	KUNIT_EXPECT_EQ(test, get_user(val, (u32 __user *)(addr + PAGE_SIZE)), 0);
+	KUNIT_EXPECT_EQ(test, val, 0xd0d0cafe);
+}
+
+/*
  * The mappings hold no page reference of their own until accessed, and the
  * one they take goes away with the last of them.
  */
@@ -603,9 +641,10 @@ static void drm_gem_advise_test_unmapped_keeps_pages(struct kunit *test)
 	struct drm_gem_shmem_object *shmem = t->shmem;
 	struct shrink_control sc = {
 		.gfp_mask = GFP_KERNEL,
-		.nr_to_scan = 4 * TEST_PAGES,
+		.nr_to_scan = 4,
 	};
 	struct drm_gem_shmem_shrinker *s;
+	struct shrinker *evictor;
 	struct iosys_map map;
 	struct page **pages;
 	unsigned long addr;
@@ -614,6 +653,7 @@ static void drm_gem_advise_test_unmapped_keeps_pages(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, drmm_gem_shmem_shrinker_init(t->drm, NULL), 0);
 	s = t->drm->shmem_shrinker;
+	evictor = s->evictor;
 	advise_test_can_evict = false;
 	kunit_activate_static_stub(test, drm_gem_shmem_can_evict,
 				   advise_test_can_evict_stub);
@@ -626,17 +666,24 @@ static void drm_gem_advise_test_unmapped_keeps_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, shmem->mmap_count, 0);
 	KUNIT_EXPECT_EQ(test, shmem->pages_use_count, 1);
 	KUNIT_EXPECT_PTR_EQ(test, shmem->pages, pages);
+	KUNIT_EXPECT_TRUE(test, shmem->mmap_pages_dirty);
+
+	/* On the sublist of the cgroup and node of its pages. */
+	KUNIT_EXPECT_EQ(test, list_lru_count(&s->unmapped), 1);
+	sc.nid = page_to_nid(pages[0]);
+	sc.memcg = folio_memcg(page_folio(pages[0]));
+	KUNIT_EXPECT_PTR_EQ(test, shmem->unmapped_memcg, mem_cgroup_disabled() ? NULL : sc.memcg);
 
 	/* Without swap space, unpinning frees nothing: not counted. */
-	KUNIT_EXPECT_EQ(test, s->shrinker->count_objects(s->shrinker, &sc), SHRINK_EMPTY);
-	KUNIT_EXPECT_EQ(test, s->shrinker->scan_objects(s->shrinker, &sc), SHRINK_STOP);
+	KUNIT_EXPECT_EQ(test, evictor->count_objects(evictor, &sc), 0);
+	KUNIT_EXPECT_EQ(test, evictor->scan_objects(evictor, &sc), SHRINK_STOP);
 	KUNIT_EXPECT_EQ(test, shmem->pages_use_count, 1);
 	advise_test_can_evict = true;
-	KUNIT_EXPECT_EQ(test, s->shrinker->count_objects(s->shrinker, &sc), TEST_PAGES);
+	KUNIT_EXPECT_EQ(test, evictor->count_objects(evictor, &sc), 1);
 
 	/* Mapped again: the same pages, off the shrinker's list. */
 	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
-	KUNIT_EXPECT_EQ(test, s->shrinker->count_objects(s->shrinker, &sc), SHRINK_EMPTY);
+	KUNIT_EXPECT_EQ(test, evictor->count_objects(evictor, &sc), SHRINK_EMPTY);
 	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_POPULATE_WRITE), 0);
 	KUNIT_EXPECT_PTR_EQ(test, shmem->pages, pages);
 	KUNIT_EXPECT_EQ(test, shmem->pages_use_count, 1);
@@ -645,28 +692,34 @@ static void drm_gem_advise_test_unmapped_keeps_pages(struct kunit *test)
 	/* Purgeable, then needed again: it moves between the lists. */
 	KUNIT_EXPECT_EQ(test, drm_gem_shmem_advise(shmem, DRM_GEM_ADVICE_DONTNEED), 1);
 	KUNIT_EXPECT_EQ(test, s->purgeable.count, TEST_PAGES);
-	KUNIT_EXPECT_EQ(test, s->unmapped.count, 0);
+	KUNIT_EXPECT_EQ(test, list_lru_count(&s->unmapped), 0);
 	KUNIT_EXPECT_EQ(test, drm_gem_shmem_advise(shmem, DRM_GEM_ADVICE_WILLNEED), 1);
 	KUNIT_EXPECT_EQ(test, s->purgeable.count, 0);
-	KUNIT_EXPECT_EQ(test, s->unmapped.count, TEST_PAGES);
+	KUNIT_EXPECT_EQ(test, list_lru_count(&s->unmapped), 1);
 
-	/* Held by a vmap too: evicting would free nothing, so it stays. */
+	/*
+	 * Held by a vmap too: evicting would free nothing. The scan takes it
+	 * off the list; the vunmap puts it back.
+	 */
 	dma_resv_lock(shmem->base.resv, NULL);
 	ret = drm_gem_shmem_vmap(shmem, &map);
 	dma_resv_unlock(shmem->base.resv);
 	KUNIT_ASSERT_EQ(test, ret, 0);
-	KUNIT_EXPECT_EQ(test, s->shrinker->scan_objects(s->shrinker, &sc), SHRINK_STOP);
+	evictor->scan_objects(evictor, &sc);
 	KUNIT_EXPECT_TRUE(test, shmem->mmap_pages);
+	KUNIT_EXPECT_EQ(test, list_lru_count(&s->unmapped), 0);
 	dma_resv_lock(shmem->base.resv, NULL);
 	drm_gem_shmem_vunmap(shmem, &map);
 	dma_resv_unlock(shmem->base.resv);
+	KUNIT_EXPECT_EQ(test, list_lru_count(&s->unmapped), 1);
 
-	KUNIT_EXPECT_EQ(test, s->shrinker->scan_objects(s->shrinker, &sc), TEST_PAGES);
+	KUNIT_EXPECT_EQ(test, evictor->scan_objects(evictor, &sc), 1);
 	KUNIT_EXPECT_FALSE(test, shmem->mmap_pages);
 	KUNIT_EXPECT_EQ(test, shmem->pages_use_count, 0);
 	KUNIT_EXPECT_NULL(test, shmem->pages);
+	KUNIT_EXPECT_NULL(test, shmem->unmapped_memcg);
 	KUNIT_EXPECT_EQ(test, shmem->madv, 0);
-	KUNIT_EXPECT_EQ(test, s->shrinker->count_objects(s->shrinker, &sc), SHRINK_EMPTY);
+	KUNIT_EXPECT_EQ(test, evictor->count_objects(evictor, &sc), SHRINK_EMPTY);
 
 	/* Evicted, not purged: the next mapping reads what was written. */
 	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
@@ -784,6 +837,7 @@ static struct kunit_case drm_gem_advise_test_cases[] = {
 	KUNIT_CASE(drm_gem_advise_test_shared_later),
 	KUNIT_CASE(drm_gem_advise_test_purge_busy),
 	KUNIT_CASE(drm_gem_advise_test_dontneed_zaps),
+	KUNIT_CASE(drm_gem_advise_test_dontneed_prefilled),
 	KUNIT_CASE(drm_gem_advise_test_mapping_pages),
 	KUNIT_CASE(drm_gem_advise_test_unmapped_keeps_pages),
 	KUNIT_CASE(drm_gem_advise_test_shrinker),

@@ -10,6 +10,7 @@
  * on a fake MMU that only counts what is mapped.
  */
 
+#include <linux/dma-buf.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -24,6 +25,7 @@
 #include <drm/drm_ioctl.h>
 #include <drm/drm_kunit_helpers.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_prime.h>
 #include <drm/drm_vma_manager.h>
 #include <drm/msm_drm.h>
 
@@ -268,13 +270,23 @@ static void msm_test_ioctl_and_madvise_agree(struct kunit *test)
 	struct msm_purgeable_test *t = test->priv;
 	struct msm_drm_private *priv = t->priv;
 	unsigned long addr;
+	u32 val = 0;
 
 	addr = msm_purgeable_test_mmap(test, MAP_SHARED | MAP_POPULATE);
 	KUNIT_EXPECT_EQ(test, priv->lru.willneed.count, TEST_PAGES);
 
+	KUNIT_EXPECT_EQ(test, put_user(0x5eed, (u32 __user *)addr), 0);
 	KUNIT_EXPECT_EQ(test, msm_purgeable_test_madvise(addr, MADV_FREE), 0);
 	KUNIT_EXPECT_EQ(test, t->bo->madv, MSM_MADV_DONTNEED);
 	KUNIT_EXPECT_EQ(test, priv->lru.dontneed.count, TEST_PAGES);
+
+	/* Purgeable, not purged: still served, as on the shmem drivers. */
+	KUNIT_EXPECT_EQ(test, msm_purgeable_test_madvise(addr, MADV_DONTNEED), 0);
+	KUNIT_EXPECT_EQ(test, msm_purgeable_test_ptes(test, addr), 0);
+	KUNIT_EXPECT_EQ(test, get_user(val, (u32 __user *)addr), 0);
+	KUNIT_EXPECT_EQ(test, val, 0x5eed);
+	KUNIT_EXPECT_EQ(test, msm_purgeable_test_madvise(addr, MADV_POPULATE_WRITE), 0);
+	KUNIT_EXPECT_EQ(test, msm_purgeable_test_ptes(test, addr), TEST_PAGES);
 	KUNIT_EXPECT_EQ(test, msm_purgeable_test_ioctl(test, t->handle, MSM_MADV_WILLNEED), 1);
 	KUNIT_EXPECT_EQ(test, t->bo->madv, MSM_MADV_WILLNEED);
 	KUNIT_EXPECT_EQ(test, priv->lru.dontneed.count, 0);
@@ -374,14 +386,15 @@ static void msm_test_populate(struct kunit *test)
 }
 
 /*
- * A purgeable BO is not mapped: a touch faults (without a kernel warning)
- * and populate reports EFAULT; once needed again, its contents are back.
+ * A purgeable BO that is not purged yet keeps serving its pages, as on the
+ * shmem drivers: a touch maps the page, populate works, and the contents
+ * are there when it is needed again.
  */
 static void msm_test_fault_purgeable(struct kunit *test)
 {
 	struct msm_purgeable_test *t = test->priv;
 	unsigned long addr;
-	u32 val;
+	u32 val = 0;
 
 	addr = msm_purgeable_test_mmap(test, MAP_SHARED);
 	KUNIT_EXPECT_EQ(test, put_user(0xc0ffee, (u32 __user *)addr), 0);
@@ -389,13 +402,50 @@ static void msm_test_fault_purgeable(struct kunit *test)
 
 	addr = msm_purgeable_test_mmap(test, MAP_SHARED);
 	KUNIT_EXPECT_EQ(test, msm_purgeable_test_ioctl(test, t->handle, MSM_MADV_DONTNEED), 1);
-	KUNIT_EXPECT_EQ(test, get_user(val, (u32 __user *)addr), -EFAULT);
-	KUNIT_EXPECT_EQ(test, msm_purgeable_test_madvise(addr, MADV_POPULATE_READ), -EFAULT);
-	KUNIT_EXPECT_EQ(test, msm_purgeable_test_ptes(test, addr), 0);
-
-	KUNIT_EXPECT_EQ(test, msm_purgeable_test_madvise(addr, MADV_WILLNEED), 0);
 	KUNIT_EXPECT_EQ(test, get_user(val, (u32 __user *)addr), 0);
 	KUNIT_EXPECT_EQ(test, val, 0xc0ffee);
+	KUNIT_EXPECT_EQ(test, msm_purgeable_test_madvise(addr, MADV_POPULATE_READ), 0);
+	KUNIT_EXPECT_EQ(test, msm_purgeable_test_ptes(test, addr), TEST_PAGES);
+	KUNIT_EXPECT_EQ(test, t->bo->madv, MSM_MADV_DONTNEED);
+
+	KUNIT_EXPECT_EQ(test, msm_purgeable_test_madvise(addr, MADV_WILLNEED), 0);
+	KUNIT_EXPECT_EQ(test, get_user(val, (u32 __user *)(addr + PAGE_SIZE)), 0);
+	KUNIT_EXPECT_EQ(test, val, 0);
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(msm_purgeable_test_dma_buf_put, dma_buf_put, struct dma_buf *);
+
+/*
+ * An exported BO that the ioctl made purgeable is neither purged nor
+ * evicted by msm's shrinker: a mapping of its dma-buf, which zapping the
+ * DRM file's mappings does not reach, would keep the freed pages mapped.
+ */
+static void msm_test_exported_not_purged(struct kunit *test)
+{
+	struct msm_purgeable_test *t = test->priv;
+	struct dma_buf *dmabuf;
+	unsigned long addr;
+	u32 val = 0;
+	int ret;
+
+	msm_purgeable_test_gpu_map(test);
+	dmabuf = drm_gem_prime_handle_to_dmabuf(t->drm, t->file->private_data,
+						t->handle, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dmabuf);
+	ret = kunit_add_action_or_reset(test, msm_purgeable_test_dma_buf_put, dmabuf);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	addr = kunit_vm_mmap(test, dmabuf->file, 0, TEST_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, 0);
+	KUNIT_ASSERT_FALSE(test, !addr || IS_ERR_VALUE(addr));
+	KUNIT_EXPECT_EQ(test, put_user(0xd1ab0f, (u32 __user *)addr), 0);
+
+	KUNIT_EXPECT_EQ(test, msm_purgeable_test_ioctl(test, t->handle, MSM_MADV_DONTNEED), 1);
+	msm_purgeable_test_shrink(test);
+	KUNIT_EXPECT_EQ(test, t->bo->madv, MSM_MADV_DONTNEED);
+	KUNIT_EXPECT_NOT_NULL(test, t->bo->pages);
+	KUNIT_EXPECT_EQ(test, get_user(val, (u32 __user *)addr), 0);
+	KUNIT_EXPECT_EQ(test, val, 0xd1ab0f);
+	KUNIT_EXPECT_EQ(test, vm_munmap(addr, TEST_SIZE), 0);
 }
 
 /* A GPU job that has not finished; freed by dma_fence_free() on the last put. */
@@ -498,6 +548,7 @@ static struct kunit_case msm_purgeable_test_cases[] = {
 	KUNIT_CASE(msm_test_shrinker_purges),
 	KUNIT_CASE(msm_test_populate),
 	KUNIT_CASE(msm_test_fault_purgeable),
+	KUNIT_CASE(msm_test_exported_not_purged),
 	KUNIT_CASE(msm_test_purge_busy),
 	KUNIT_CASE(msm_test_cow_refused),
 	KUNIT_CASE(msm_test_ioctl_bad_input),
