@@ -5,7 +5,8 @@
  *
  * - swap: contents written through mappings (faulted or populated for
  *   write) survive munmap(), drop_caches and anonymous memory pressure
- *   beyond RAM that pushes them out to swap (zram, set up by the test).
+ *   beyond what is left of RAM, which pushes them out to swap (zram, set
+ *   up by the test).
  * - memcg: memory.reclaim in a cgroup with swap evicts the pages an unmapped
  *   object kept for its next mapping, and the contents survive.
  * - limit: a 256 MiB object in a cgroup with a 64 MiB memory.max: touching
@@ -213,12 +214,15 @@ FIXTURE_TEARDOWN(swap)
 		close(self->fd);
 }
 
-/* Objects together 3/8 of RAM, half written after MADV_POPULATE_WRITE. */
+/*
+ * Objects together 1/4 of RAM, half written after MADV_POPULATE_WRITE; then
+ * 3/4 of RAM of anonymous memory, more than is left.
+ */
 TEST_F_TIMEOUT(swap, contents_survive_eviction_and_swap, 540)
 {
 	const size_t bo_size = 8 * MiB, npages = bo_size / drmtest_page_size();
 	unsigned long total = drmtest_meminfo("MemTotal"), swapped;
-	int nbo = total * 3 / 8 / bo_size, i, status;
+	int nbo = total / 4 / bo_size, i, status;
 	struct drmtest_bo *bo = calloc(nbo, sizeof(*bo));
 	size_t lost = 0;
 	pid_t pid;
@@ -241,7 +245,7 @@ TEST_F_TIMEOUT(swap, contents_survive_eviction_and_swap, 540)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid)
-		drmtest_anon_pressure(total);
+		drmtest_anon_pressure(total / 4 * 3);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
 		TH_LOG("the allocator did not finish (status %#x)", status);
