@@ -9,7 +9,7 @@
 #   make tests        build igt-tests/ and the mm selftests against the tree
 #   make vm CMD=...   boot the kernel and run CMD in the guest
 #   make refresh      write build/linux's commits back into patches/ + overlay
-#   make export       git format-patch set in build/export/
+#   make export       git format-patch set and cover letter in build/export/
 #   make bisect-check build every prefix of the series (on demand, slow)
 #   make bench        populate benchmark, one guest boot -> build/bench/ (ratios.md, bench.png)
 #   make stress-long  gem_stress --long (1e6 operations) on the debug kernel
