@@ -3,7 +3,7 @@
 #
 #   make              build and boot the patched kernel, show populate working
 #   make check        everything CI runs: lint, build, KUnit + uAPI + baselines in a guest
-#   make lint         checkpatch --strict and kernel-doc on the series
+#   make lint         checkpatch --strict, kernel-doc and Sphinx (gpu, filesystems) on the series
 #   make assemble     build/linux: Debian 6.12.117 + overlay + patches/series
 #   make kernel       assemble and build (CONFIG=full|small|debug, default full)
 #   make tests        build igt-tests/ and the mm selftests against the tree
