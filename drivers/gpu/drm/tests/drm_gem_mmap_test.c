@@ -15,6 +15,7 @@
  * and sharing rules, purging a mapped object, and the shmem shrinker.
  */
 
+#include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/iosys-map.h>
@@ -36,7 +37,9 @@
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_kunit_helpers.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_prime.h>
 
+MODULE_IMPORT_NS(DMA_BUF);
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
 #define TEST_PAGES	16
@@ -222,6 +225,104 @@ static void drm_gem_populate_test_madv_populate(struct kunit *test)
 			TEST_PAGES);
 }
 
+/*
+ * MADV_POPULATE_WRITE leaves the entries young and dirty, as a write fault
+ * does, also those a read populate made before, so that the first write
+ * does not fault where the dirty bit is kept in software; a read populate
+ * leaves them clean.
+ */
+static void drm_gem_populate_test_write_dirty(struct kunit *test)
+{
+	struct drm_kunit_user_pte ptes[TEST_PAGES];
+	unsigned long addr;
+	int i, ret;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ret = do_madvise(current->mm, addr, TEST_SIZE / 2, MADV_POPULATE_READ);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, drm_kunit_helper_user_ptes(addr, TEST_PAGES, ptes),
+			TEST_PAGES / 2);
+	for (i = 0; i < TEST_PAGES / 2; i++)
+		KUNIT_EXPECT_FALSE_MSG(test, ptes[i].dirty, "page %d", i);
+
+	ret = do_madvise(current->mm, addr, TEST_SIZE, MADV_POPULATE_WRITE);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, drm_kunit_helper_user_ptes(addr, TEST_PAGES, ptes),
+			TEST_PAGES);
+	for (i = 0; i < TEST_PAGES; i++) {
+		KUNIT_EXPECT_TRUE_MSG(test, ptes[i].writable, "page %d", i);
+		KUNIT_EXPECT_TRUE_MSG(test, ptes[i].dirty, "page %d", i);
+		KUNIT_EXPECT_TRUE_MSG(test, ptes[i].young, "page %d", i);
+	}
+}
+
+static unsigned int populate_test_retries;
+
+/*
+ * The shmem fault handler, but the first three faults that may be retried
+ * drop the mmap_lock and ask for that, as TTM's handler does when it has to
+ * wait for the GPU.
+ */
+static vm_fault_t populate_test_retry_fault(struct vm_fault *vmf)
+{
+	if (populate_test_retries < 3 &&
+	    (vmf->flags & FAULT_FLAG_ALLOW_RETRY) &&
+	    !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT)) {
+		populate_test_retries++;
+		release_fault_lock(vmf);
+		return VM_FAULT_RETRY;
+	}
+
+	return drm_gem_shmem_vm_ops.fault(vmf);
+}
+
+static void populate_test_retry_open(struct vm_area_struct *vma)
+{
+	drm_gem_shmem_vm_ops.open(vma);
+}
+
+static void populate_test_retry_close(struct vm_area_struct *vma)
+{
+	drm_gem_shmem_vm_ops.close(vma);
+}
+
+static const struct vm_operations_struct populate_test_retry_vm_ops = {
+	.fault = populate_test_retry_fault,
+	.open = populate_test_retry_open,
+	.close = populate_test_retry_close,
+};
+
+/*
+ * Populating through the fault handler lets it drop the mmap_lock to wait,
+ * as faultin_page_range() does for other mappings, and carries on once the
+ * lock is taken again: every page ends up mapped, by MADV_POPULATE_READ and
+ * by MAP_POPULATE alike.
+ */
+static void drm_gem_populate_test_fault_retry(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	unsigned long addr;
+	int ret;
+
+	t->funcs->vm_ops = &populate_test_retry_vm_ops;
+	t->funcs->populate = NULL;
+
+	populate_test_retries = 0;
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ret = do_madvise(current->mm, addr, TEST_SIZE, MADV_POPULATE_READ);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, populate_test_retries, 3);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false),
+			TEST_PAGES);
+
+	populate_test_retries = 0;
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_POPULATE);
+	KUNIT_EXPECT_EQ(test, populate_test_retries, 3);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false),
+			TEST_PAGES);
+}
+
 /* Write populate of a read-only mapping is EINVAL and maps nothing. */
 static void drm_gem_populate_test_readonly(struct kunit *test)
 {
@@ -310,6 +411,100 @@ static void drm_gem_populate_test_split_vma(struct kunit *test)
 	ret = do_madvise(current->mm, addr + PAGE_SIZE, TEST_SIZE - PAGE_SIZE,
 			 MADV_POPULATE_READ);
 	KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(dma_buf_put_wrapper, dma_buf_put, struct dma_buf *);
+
+/*
+ * A mapping of the object's dma-buf, one page into it, made while the object
+ * had no fake mmap offset, maps each address to its own object page after
+ * the object got one (as the GEM mmap-offset ioctls give it): the offset that
+ * vm_pgoff counts from must not change after mmap().
+ */
+static void drm_gem_populate_test_dmabuf_before_offset(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	struct drm_gem_object *obj = &t->shmem->base;
+	struct dma_buf *dmabuf;
+	unsigned long addr;
+	int ret;
+
+	drm_gem_free_mmap_offset(obj);
+	dmabuf = drm_gem_prime_export(obj, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dmabuf);
+	ret = kunit_add_action_or_reset(test, dma_buf_put_wrapper, dmabuf);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	addr = kunit_vm_mmap(test, dmabuf->file, 0, TEST_SIZE - PAGE_SIZE,
+			     PROT_READ | PROT_WRITE, MAP_SHARED, PAGE_SIZE);
+	KUNIT_ASSERT_FALSE_MSG(test, !addr || IS_ERR_VALUE(addr),
+			       "mmap failed: %ld", (long)addr);
+	KUNIT_ASSERT_EQ(test, drm_gem_create_mmap_offset(obj), 0);
+
+	ret = do_madvise(current->mm, addr, TEST_SIZE - PAGE_SIZE, MADV_POPULATE_WRITE);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES - 1, 1, true),
+			TEST_PAGES - 1);
+}
+
+/* What a driver's mmap may keep in vm_private_data instead of the object. */
+struct populate_test_foreign {
+	u32 cookie;
+	struct drm_gem_object *obj;	/* for the close callback only */
+};
+
+static struct populate_test_foreign *populate_test_foreign_next;
+
+static int populate_test_foreign_mmap(struct drm_gem_object *obj,
+				      struct vm_area_struct *vma)
+{
+	struct populate_test_foreign *data = populate_test_foreign_next;
+
+	/* drm_gem_mmap() stored the object; the driver replaces it. */
+	data->obj = obj;
+	vma->vm_private_data = data;
+	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	return 0;
+}
+
+static void populate_test_foreign_close(struct vm_area_struct *vma)
+{
+	struct populate_test_foreign *data = vma->vm_private_data;
+
+	drm_gem_object_put(data->obj);
+}
+
+static const struct vm_operations_struct populate_test_foreign_vm_ops = {
+	.close = populate_test_foreign_close,
+};
+
+/*
+ * A driver whose mmap leaves its own data in vm_private_data: the populate
+ * and advice hooks find no GEM object there and refuse the mapping (EINVAL)
+ * without reading that data as one.
+ */
+static void drm_gem_populate_test_foreign_private_data(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	struct populate_test_foreign *data;
+	unsigned long addr;
+
+	/* Released with the device, after the test's mm dropped the mapping. */
+	data = drmm_kzalloc(t->drm, sizeof(*data), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, data);
+	data->cookie = 0x6b6b6b6b;
+	populate_test_foreign_next = data;
+	t->funcs->mmap = populate_test_foreign_mmap;
+	t->funcs->vm_ops = &populate_test_foreign_vm_ops;
+
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
+	KUNIT_EXPECT_EQ(test, do_madvise(current->mm, addr, TEST_SIZE,
+					 MADV_POPULATE_READ), -EINVAL);
+	KUNIT_EXPECT_EQ(test, do_madvise(current->mm, addr, TEST_SIZE,
+					 MADV_WILLNEED), -EINVAL);
+	KUNIT_EXPECT_EQ(test, do_madvise(current->mm, addr, TEST_SIZE,
+					 MADV_FREE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, t->shmem->madv, 0);
 }
 
 /*
@@ -859,8 +1054,12 @@ static struct kunit_case drm_gem_populate_test_cases[] = {
 	KUNIT_CASE_PARAM(drm_gem_populate_test_prot_none, populate_gen_params),
 	KUNIT_CASE_PARAM(drm_gem_populate_test_purged, populate_gen_params),
 	KUNIT_CASE_PARAM(drm_gem_populate_test_split_vma, populate_gen_params),
+	KUNIT_CASE_PARAM(drm_gem_populate_test_dmabuf_before_offset, populate_gen_params),
 	KUNIT_CASE_PARAM(drm_gem_populate_test_map_locked_unchanged, populate_gen_params),
 	KUNIT_CASE_PARAM(drm_gem_populate_test_cow_refused, populate_gen_params),
+	KUNIT_CASE(drm_gem_populate_test_foreign_private_data),
+	KUNIT_CASE(drm_gem_populate_test_write_dirty),
+	KUNIT_CASE(drm_gem_populate_test_fault_retry),
 	{}
 };
 

@@ -274,6 +274,28 @@ static void panfrost_test_populate(struct kunit *test)
 }
 
 /*
+ * A BO that the GPU maps holds its pages through its scatterlist, so its
+ * pages could not be evicted: once its last CPU mapping is gone it keeps
+ * them for the next mapping, but it is not on the evictor's list, which
+ * counts only what the evictor can free.
+ */
+static void panfrost_test_gpu_mapped_not_evictable(struct kunit *test)
+{
+	struct panfrost_purgeable_test *t = test->priv;
+	struct drm_gem_shmem_shrinker *s = t->drm->shmem_shrinker;
+	unsigned long addr;
+
+	KUNIT_ASSERT_NOT_NULL(test, panfrost_purgeable_test_gpu_mapping(test));
+	addr = panfrost_purgeable_test_mmap(test, MAP_SHARED | MAP_POPULATE);
+	KUNIT_ASSERT_EQ(test, panfrost_purgeable_test_ptes(test, addr), TEST_PAGES);
+	KUNIT_ASSERT_EQ(test, vm_munmap(addr, TEST_SIZE), 0);
+
+	KUNIT_EXPECT_TRUE(test, t->bo->base.mmap_pages);
+	KUNIT_EXPECT_GT(test, t->bo->base.pages_use_count, 1);
+	KUNIT_EXPECT_EQ(test, list_lru_count(&s->unmapped), 0);
+}
+
+/*
  * The GPU is using the BO: the shrinker and MADV_REMOVE leave it alone
  * (EBUSY), and nothing changes.
  */
@@ -315,6 +337,7 @@ static struct kunit_case panfrost_purgeable_test_cases[] = {
 	KUNIT_CASE(panfrost_test_ioctl_and_madvise_agree),
 	KUNIT_CASE(panfrost_test_shrinker_purges),
 	KUNIT_CASE(panfrost_test_populate),
+	KUNIT_CASE(panfrost_test_gpu_mapped_not_evictable),
 	KUNIT_CASE(panfrost_test_purge_busy),
 	KUNIT_CASE(panfrost_test_ioctl_bad_input),
 	{}
