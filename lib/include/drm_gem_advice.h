@@ -47,7 +47,9 @@
  *   ENOTSUP    neither the standard calls nor a known per-driver ioctl are
  *              available on this fd, or the operation does not exist on the
  *              path that is (purge-now on per-driver ioctls)
- * and any other errno the kernel returns.
+ * and any other errno the kernel returns. EINTR never is: madvise() and
+ * posix_fadvise() are retried when a signal interrupts them, as drmIoctl()
+ * retries the per-driver ioctls.
  */
 #ifndef DRM_GEM_ADVICE_H
 #define DRM_GEM_ADVICE_H

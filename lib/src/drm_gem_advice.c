@@ -181,11 +181,37 @@ drm_public void *drmGemAdviceMap(const drmGemAdvice *adv, uint64_t offset,
 			      (off_t)offset);
 }
 
+/*
+ * madvise() and posix_fadvise(), retried on EINTR as drmIoctl() retries
+ * ioctls: an interrupted call is never an answer (and never "purged").
+ */
+static int madvise_retry(const drmGemAdvice *adv, void *map, size_t size,
+			 int advice)
+{
+	int ret;
+
+	do
+		ret = adv->ops->madvise(map, size, advice);
+	while (ret == -1 && errno == EINTR);
+	return ret;
+}
+
+static int fadvise_retry(const drmGemAdvice *adv, off_t offset, off_t len,
+			 int advice)
+{
+	int err;
+
+	do
+		err = adv->ops->posix_fadvise(adv->fd, offset, len, advice);
+	while (err == EINTR);
+	return err;
+}
+
 /* madvise() on the caller's mapping. EFAULT from MADV_WILLNEED: purged. */
 static int advise_mapping(const drmGemAdvice *adv, enum advice what, void *map,
 			  uint64_t size, bool *retained)
 {
-	if (adv->ops->madvise(map, (size_t)size, madvise_advice[what]) == 0) {
+	if (madvise_retry(adv, map, (size_t)size, madvise_advice[what]) == 0) {
 		*retained = true;
 		return 0;
 	}
@@ -200,8 +226,8 @@ static int advise_mapping(const drmGemAdvice *adv, enum advice what, void *map,
 static int advise_file(const drmGemAdvice *adv, enum advice what,
 		       uint64_t offset, uint64_t size, bool *retained)
 {
-	int err = adv->ops->posix_fadvise(adv->fd, (off_t)offset, (off_t)size,
-					  fadvise_advice[what]);
+	int err = fadvise_retry(adv, (off_t)offset, (off_t)size,
+				fadvise_advice[what]);
 
 	if (err == 0) {
 		*retained = true;
@@ -227,7 +253,7 @@ static int purge_unmapped(const drmGemAdvice *adv, uint64_t offset,
 			     MAP_SHARED, adv->fd, (off_t)offset);
 	if (map == MAP_FAILED)
 		return -1;
-	ret = adv->ops->madvise(map, (size_t)size, MADV_REMOVE);
+	ret = madvise_retry(adv, map, (size_t)size, MADV_REMOVE);
 	err = errno;
 	adv->ops->munmap(map, (size_t)size);
 	if (ret)

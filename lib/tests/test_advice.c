@@ -76,6 +76,8 @@ static struct {
 
 	/* What the next calls return: errno values, 0 for success. */
 	int ioctl_err, mmap_err, madvise_err, fadvise_err;
+	/* How many calls fail with EINTR first, as if a signal came. */
+	int madvise_eintr, fadvise_eintr;
 	uint32_t retained;	/* legacy ioctls' out field */
 
 	/* Call counts. */
@@ -196,7 +198,12 @@ static int fake_madvise(void *addr, size_t len, int advice)
 	fake.madvise.addr = addr;
 	fake.madvise.len = len;
 	fake.madvise.advice = advice;
-	err = fake.madvise_err;
+	if (fake.madvise_eintr > 0) {
+		fake.madvise_eintr--;
+		err = EINTR;
+	} else {
+		err = fake.madvise_err;
+	}
 	pthread_mutex_unlock(&fake.lock);
 	errno = err;
 	return err ? -1 : 0;
@@ -213,7 +220,12 @@ static int fake_posix_fadvise(int fd, off_t offset, off_t len, int advice)
 	fake.fadvise.offset = offset;
 	fake.fadvise.len = len;
 	fake.fadvise.advice = advice;
-	err = fake.fadvise_err;
+	if (fake.fadvise_eintr > 0) {
+		fake.fadvise_eintr--;
+		err = EINTR;
+	} else {
+		err = fake.fadvise_err;
+	}
 	pthread_mutex_unlock(&fake.lock);
 	errno = EPERM;	/* garbage: the library must use the return value */
 	return err;
@@ -567,6 +579,44 @@ static void test_std_purge_unmapped(void)
 	errno = 0;
 	CHECK(drmGemAdvicePurge(adv, 7, 0x30000, 0, NULL) == -1);
 	CHECK(errno == EINVAL && fake.n_mmap == 3);
+	drmGemAdviceDestroy(adv);
+}
+
+/*
+ * A signal interrupting madvise() or posix_fadvise() is retried, never
+ * reported: not as an error, and not as "purged".
+ */
+static void test_std_eintr(void)
+{
+	drmGemAdvice *adv = std_adv("vgem");
+	bool retained = false;
+
+	fake.madvise_eintr = 2;
+	CHECK(drmGemAdviceMarkNeeded(adv, 7, 0x10000, 4096, FAKE_MAP,
+				     &retained) == 0);
+	CHECK(retained && fake.n_madvise == 3);
+
+	/* Interrupted, then purged: the answer is the second call's. */
+	fake.madvise_eintr = 1;
+	fake.madvise_err = EFAULT;
+	retained = true;
+	CHECK(drmGemAdviceMarkNeeded(adv, 7, 0x10000, 4096, FAKE_MAP,
+				     &retained) == 0);
+	CHECK(!retained && fake.n_madvise == 5);
+	fake.madvise_err = 0;
+
+	fake.madvise_eintr = 1;
+	CHECK(drmGemAdvicePurge(adv, 7, 0x30000, 16384, NULL) == 0);
+	CHECK(fake.n_madvise == 7 && fake.n_mmap == 1 && fake.n_munmap == 1);
+
+	fake.fadvise_eintr = 3;
+	CHECK(drmGemAdviceMarkPurgeable(adv, 7, 0x10000, 4096, NULL) == 0);
+	CHECK(fake.n_fadvise == 4);
+	fake.fadvise_eintr = 1;
+	fake.fadvise_err = EBUSY;
+	errno = 0;
+	CHECK(drmGemAdviceMarkPurgeable(adv, 7, 0x10000, 4096, NULL) == -1);
+	CHECK(errno == EBUSY && fake.n_fadvise == 6);
 	drmGemAdviceDestroy(adv);
 }
 
@@ -953,6 +1003,7 @@ static const struct {
 	CASE(std_fadvise),
 	CASE(std_efault),
 	CASE(std_purge_unmapped),
+	CASE(std_eintr),
 	CASE(std_over_legacy),
 	CASE(legacy_i915),
 	CASE(legacy_msm),
