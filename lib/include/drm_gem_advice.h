@@ -69,7 +69,11 @@ extern "C" {
 #define DRM_GEM_ADVICE_POPULATE		(1u << 0)
 /** Purgeable advice through madvise() / posix_fadvise() works. */
 #define DRM_GEM_ADVICE_PURGEABLE	(1u << 1)
-/** The driver's own madvise ioctl is available (i915, msm, panfrost, vc4). */
+/**
+ * The driver's own madvise ioctl is available (i915, msm, panfrost, vc4),
+ * probed as Mesa probes it: vc4 by DRM_VC4_PARAM_SUPPORTS_MADVISE, msm by
+ * driver version 1.1; i915's and panfrost's are assumed.
+ */
 #define DRM_GEM_ADVICE_PURGEABLE_LEGACY	(1u << 2)
 
 /** Opaque per-fd context. */

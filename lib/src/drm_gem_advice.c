@@ -81,6 +81,24 @@ static int fail(int err)
 	return -1;
 }
 
+/* vc4 reports its madvise ioctl (Linux 4.15) with a parameter, as Mesa asks. */
+static bool vc4_has_madvise(const struct drm_gem_advice_ops *ops, int fd)
+{
+	struct drm_vc4_get_param param = {
+		.param = DRM_VC4_PARAM_SUPPORTS_MADVISE,
+	};
+
+	return ops->ioctl(fd, DRM_IOCTL_VC4_GET_PARAM, &param) == 0 &&
+	       param.value != 0;
+}
+
+/*
+ * The driver whose own madvise ioctl this fd has, probed the way Mesa probes
+ * it: vc4 by DRM_VC4_PARAM_SUPPORTS_MADVISE, msm by driver version 1.1
+ * (freedreno's FD_VERSION_MADVISE). i915's ioctl dates from Linux 2.6.30 and
+ * panfrost's from the driver's early releases: they are not probed, and an
+ * older kernel's error comes back from the advice call.
+ */
 static enum legacy_driver legacy_driver_of(const struct drm_gem_advice_ops *ops,
 					   int fd)
 {
@@ -93,7 +111,12 @@ static enum legacy_driver legacy_driver_of(const struct drm_gem_advice_ops *ops,
 		if (strcmp(version->name, legacy_names[i]) == 0)
 			drv = (enum legacy_driver)i;
 	}
+	if (drv == LEGACY_MSM && version->version_major == 1 &&
+	    version->version_minor < 1)
+		drv = LEGACY_NONE;
 	ops->free_version(version);
+	if (drv == LEGACY_VC4 && !vc4_has_madvise(ops, fd))
+		drv = LEGACY_NONE;
 	return drv;
 }
 

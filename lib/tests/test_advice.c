@@ -36,11 +36,13 @@
 #define NR_MSM_GEM_MADVISE	0xc00c6448UL	/* nr 0x08, 12 bytes */
 #define NR_PANFROST_MADVISE	0xc00c6448UL	/* nr 0x08, 12 bytes */
 #define NR_VC4_GEM_MADVISE	0xc010644bUL	/* nr 0x0b, 16 bytes */
+#define NR_VC4_GET_PARAM	0xc0106447UL	/* nr 0x07, 16 bytes */
 
 _Static_assert(DRM_IOCTL_I915_GEM_MADVISE == NR_I915_GEM_MADVISE, "i915");
 _Static_assert(DRM_IOCTL_MSM_GEM_MADVISE == NR_MSM_GEM_MADVISE, "msm");
 _Static_assert(DRM_IOCTL_PANFROST_MADVISE == NR_PANFROST_MADVISE, "panfrost");
 _Static_assert(DRM_IOCTL_VC4_GEM_MADVISE == NR_VC4_GEM_MADVISE, "vc4");
+_Static_assert(DRM_IOCTL_VC4_GET_PARAM == NR_VC4_GET_PARAM, "vc4 param");
 _Static_assert(sizeof(struct drm_panfrost_madvise) == 12, "panfrost struct");
 
 static atomic_int failures;
@@ -68,6 +70,7 @@ struct fake_dev {
 	const char *driver;	/* NULL: drmGetVersion() fails */
 	int cap_err;		/* drmGetCap() fails with this errno if set */
 	uint64_t cap;		/* else DRM_CAP_GEM_MMAP_ADVICE's value */
+	bool old;		/* a kernel before the driver's madvise ioctl */
 };
 
 static struct {
@@ -82,7 +85,7 @@ static struct {
 
 	/* Call counts. */
 	int n_ioctl, n_mmap, n_munmap, n_madvise, n_fadvise;
-	int n_get_cap, n_get_version, versions_live;
+	int n_get_cap, n_get_version, versions_live, n_get_param;
 
 	/* Arguments of the last call of each kind. */
 	struct { int fd; unsigned long request; uint32_t handle, madv; } ioctl;
@@ -111,7 +114,7 @@ static void fake_reset(void)
 
 static void fake_set_dev(int fd, const char *driver, int cap_err, uint64_t cap)
 {
-	*fake_dev(fd) = (struct fake_dev){ driver, cap_err, cap };
+	*fake_dev(fd) = (struct fake_dev){ driver, cap_err, cap, false };
 }
 
 static int fake_ioctl(int fd, unsigned long request, void *arg)
@@ -119,6 +122,20 @@ static int fake_ioctl(int fd, unsigned long request, void *arg)
 	int err = 0;
 
 	pthread_mutex_lock(&fake.lock);
+	if (request == NR_VC4_GET_PARAM) {	/* a probe, not advice */
+		struct drm_vc4_get_param *a = arg;
+		struct fake_dev *dev = fake_dev(fd);
+
+		fake.n_get_param++;
+		if (a->param == DRM_VC4_PARAM_SUPPORTS_MADVISE && dev &&
+		    !dev->old)
+			a->value = 1;
+		else
+			err = EINVAL;	/* as vc4_get_param_ioctl() */
+		pthread_mutex_unlock(&fake.lock);
+		errno = err;
+		return err ? -1 : 0;
+	}
 	fake.n_ioctl++;
 	fake.ioctl.fd = fd;
 	fake.ioctl.request = request;
@@ -260,6 +277,8 @@ static drmVersionPtr fake_get_version(int fd)
 		v = calloc(1, sizeof(*v));
 		v->name = strdup(dev->driver);
 		v->name_len = (int)strlen(dev->driver);
+		v->version_major = 1;
+		v->version_minor = dev->old ? 0 : 12;
 		fake.versions_live++;
 	}
 	pthread_mutex_unlock(&fake.lock);
@@ -714,16 +733,55 @@ static void test_legacy_vc4(void)
 	check_legacy("vc4", NR_VC4_GEM_MADVISE);
 }
 
+/*
+ * Legacy support is probed as Mesa probes it: a vc4 kernel without
+ * DRM_VC4_PARAM_SUPPORTS_MADVISE, or msm before driver version 1.1, has no
+ * madvise ioctl, so the context has no legacy path (ENOTSUP) instead of
+ * failing the first advice call, which a vc4-style cache takes for "purged".
+ */
+static void test_legacy_probe(void)
+{
+	static const char *const drivers[] = { "vc4", "msm" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(drivers); i++) {
+		for (int old = 0; old < 2; old++) {
+			drmGemAdvice *adv;
+			bool retained = false;
+			int ret;
+
+			fake_reset();
+			fake_set_dev(FAKE_FD, drivers[i], EINVAL, 0);
+			fake.dev[0].old = old;
+			adv = create(FAKE_FD);
+			CHECK(!!(drmGemAdviceGetCaps(adv) &
+				 DRM_GEM_ADVICE_PURGEABLE_LEGACY) == !old);
+			CHECK(fake.n_get_param == (i == 0));
+			fake.retained = 1;
+			errno = 0;
+			ret = drmGemAdviceMarkNeeded(adv, 7, 0x10000, 4096,
+						     NULL, &retained);
+			if (old) {
+				CHECK(ret == -1 && errno == ENOTSUP);
+				CHECK(fake.n_ioctl == 0);
+			} else {
+				CHECK(ret == 0 && retained);
+				CHECK(fake.n_ioctl == 1);
+			}
+			drmGemAdviceDestroy(adv);
+		}
+	}
+}
+
 /* ------------------------------------------------------------------------ */
 /* Nothing available, bad arguments */
 
 static void test_unsupported(void)
 {
 	static const struct fake_dev devs[] = {
-		{ "nouveau", EINVAL, 0 },			/* old kernel */
-		{ "vgem", 0, 0 },				/* cap 0 */
-		{ "vgem", 0, DRM_GEM_MMAP_ADVICE_POPULATE },	/* no PURGEABLE */
-		{ NULL, EINVAL, 0 },
+		{ "nouveau", EINVAL, 0, false },		/* old kernel */
+		{ "vgem", 0, 0, false },			/* cap 0 */
+		{ "vgem", 0, DRM_GEM_MMAP_ADVICE_POPULATE, false }, /* no PURGEABLE */
+		{ NULL, EINVAL, 0, false },
 	};
 	bool retained;
 
@@ -925,12 +983,12 @@ static const struct {
 	struct fake_dev dev;
 	uint32_t caps;
 } thread_devs[FAKE_NDEVS] = {
-	{ { "vgem", 0, STD_CAPS },
+	{ { "vgem", 0, STD_CAPS, false },
 	  DRM_GEM_ADVICE_POPULATE | DRM_GEM_ADVICE_PURGEABLE },
-	{ { "i915", EINVAL, 0 }, DRM_GEM_ADVICE_PURGEABLE_LEGACY },
-	{ { "msm", 0, DRM_GEM_MMAP_ADVICE_PURGEABLE },
+	{ { "i915", EINVAL, 0, false }, DRM_GEM_ADVICE_PURGEABLE_LEGACY },
+	{ { "msm", 0, DRM_GEM_MMAP_ADVICE_PURGEABLE, false },
 	  DRM_GEM_ADVICE_PURGEABLE | DRM_GEM_ADVICE_PURGEABLE_LEGACY },
-	{ { "nouveau", EINVAL, 0 }, 0 },
+	{ { "nouveau", EINVAL, 0, false }, 0 },
 };
 
 static drmGemAdvice *shared_adv[FAKE_NDEVS];
@@ -1009,6 +1067,7 @@ static const struct {
 	CASE(legacy_msm),
 	CASE(legacy_panfrost),
 	CASE(legacy_vc4),
+	CASE(legacy_probe),
 	CASE(unsupported),
 	CASE(bad_args),
 	CASE(no_cap),
