@@ -127,16 +127,19 @@ void *drmGemAdviceMap(const drmGemAdvice *adv, uint64_t offset, uint64_t size,
 /*
  * The three advice functions below take the same description of a BO:
  * @handle: GEM handle (used by the per-driver ioctls only)
- * @offset: fake mmap offset of the BO (used by posix_fadvise())
+ * @offset: fake mmap offset of the BO (used by posix_fadvise()), or 0 if the
+ *          BO has none (panfrost's heap BO) or the caller never fetched it
  * @size:   size of the BO. With a mapping it must be the whole BO; without
  *          one, 0 means "the whole BO" for posix_fadvise()
  * @map:    the BO's mapping covering the whole BO, MAP_SHARED and
  *          PROT_READ | PROT_WRITE, or NULL if the BO is not mapped
  *
  * Path taken: madvise(@map) if @map is given and DRM_GEM_ADVICE_PURGEABLE is
- * set; else posix_fadvise() at @offset if DRM_GEM_ADVICE_PURGEABLE is set;
- * else the driver's madvise ioctl if DRM_GEM_ADVICE_PURGEABLE_LEGACY is set;
- * else ENOTSUP.
+ * set; else posix_fadvise() at @offset if DRM_GEM_ADVICE_PURGEABLE is set and
+ * @offset is not 0; else the driver's madvise ioctl if
+ * DRM_GEM_ADVICE_PURGEABLE_LEGACY is set (by @handle: a driver never needs
+ * to fetch an mmap offset only for this library); else posix_fadvise() at
+ * @offset if DRM_GEM_ADVICE_PURGEABLE is set; else ENOTSUP.
  */
 
 /**

@@ -353,7 +353,12 @@ static int advise(const drmGemAdvice *adv, enum advice what, uint32_t handle,
 	if (check_range(offset, size))
 		return -1;
 
-	if (adv->caps & DRM_GEM_ADVICE_PURGEABLE) {
+	/*
+	 * A BO with neither a mapping nor an mmap offset (panfrost's heap BO)
+	 * goes to the driver's ioctl where there is one, on every kernel.
+	 */
+	if ((adv->caps & DRM_GEM_ADVICE_PURGEABLE) &&
+	    (map || offset || !(adv->caps & DRM_GEM_ADVICE_PURGEABLE_LEGACY))) {
 		if (map)
 			ret = advise_mapping(adv, what, map, size, &kept);
 		else if (what == ADVICE_PURGE)

@@ -653,6 +653,36 @@ static void test_std_over_legacy(void)
 	drmGemAdviceDestroy(adv);
 }
 
+/*
+ * A BO with neither a mapping nor an mmap offset (panfrost's heap BO) goes to
+ * the driver's ioctl by handle, also on a kernel with the standard calls; a
+ * BO with either uses the standard calls.
+ */
+static void test_handle_only(void)
+{
+	drmGemAdvice *adv = std_adv("panfrost");
+	bool retained = false;
+
+	fake.retained = 1;
+	CHECK(drmGemAdviceMarkPurgeable(adv, 9, 0, 4096, NULL) == 0);
+	CHECK(fake.n_ioctl == 1 && fake.ioctl.request == NR_PANFROST_MADVISE);
+	CHECK(fake.ioctl.handle == 9 && fake.ioctl.madv == 1);
+	CHECK(drmGemAdviceMarkNeeded(adv, 9, 0, 0, NULL, &retained) == 0);
+	CHECK(retained && fake.n_ioctl == 2 && fake.ioctl.madv == 0);
+	CHECK(fake.n_fadvise == 0 && fake.n_madvise == 0);
+
+	/* No purge-now by handle: ENOTSUP, and no temporary mapping at 0. */
+	errno = 0;
+	CHECK(drmGemAdvicePurge(adv, 9, 0, 4096, NULL) == -1);
+	CHECK(errno == ENOTSUP && fake.n_mmap == 0 && fake.n_ioctl == 2);
+
+	/* An offset or a mapping: the standard calls. */
+	CHECK(drmGemAdviceMarkPurgeable(adv, 9, 0x10000, 4096, NULL) == 0);
+	CHECK(drmGemAdviceMarkPurgeable(adv, 9, 0, 4096, FAKE_MAP) == 0);
+	CHECK(fake.n_fadvise == 1 && fake.n_madvise == 1 && fake.n_ioctl == 2);
+	drmGemAdviceDestroy(adv);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Legacy ioctls */
 
@@ -1063,6 +1093,7 @@ static const struct {
 	CASE(std_purge_unmapped),
 	CASE(std_eintr),
 	CASE(std_over_legacy),
+	CASE(handle_only),
 	CASE(legacy_i915),
 	CASE(legacy_msm),
 	CASE(legacy_panfrost),
