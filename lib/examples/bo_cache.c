@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * A minimal Mesa-style BO cache on top of libdrm_gem_advice. See bo_cache.h.
+ * A minimal Mesa-style BO cache on top of libgem_advice. See bo_cache.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,14 +17,15 @@
 
 struct bo_cache {
 	int fd;
-	const drmGemAdvice *adv;
-	bool keep_maps;
+	const struct gem_advice *adv;
+	enum bo_cache_policy policy;
 	pthread_mutex_t lock;	/* buckets and stats */
 	struct bo *bucket[NUM_BUCKETS];
 	struct bo_cache_stats stats;
 };
 
-struct bo_cache *bo_cache_create(int fd, const drmGemAdvice *adv, bool keep_maps)
+struct bo_cache *bo_cache_create(int fd, const struct gem_advice *adv,
+				 enum bo_cache_policy policy)
 {
 	struct bo_cache *cache = calloc(1, sizeof(*cache));
 
@@ -32,7 +33,7 @@ struct bo_cache *bo_cache_create(int fd, const drmGemAdvice *adv, bool keep_maps
 		return NULL;
 	cache->fd = fd;
 	cache->adv = adv;
-	cache->keep_maps = keep_maps;
+	cache->policy = policy;
 	pthread_mutex_init(&cache->lock, NULL);
 	return cache;
 }
@@ -71,7 +72,7 @@ static void bo_destroy(struct bo_cache *cache, struct bo *bo)
 
 static int bo_map(struct bo_cache *cache, struct bo *bo)
 {
-	bo->map = drmGemAdviceMap(cache->adv, bo->offset, bo->size,
+	bo->map = gem_advice_map(cache->adv, bo->offset, bo->size,
 				  PROT_READ | PROT_WRITE);
 	if (bo->map == MAP_FAILED) {
 		bo->map = NULL;
@@ -135,17 +136,20 @@ struct bo *bo_cache_alloc(struct bo_cache *cache, uint64_t size)
 		cache->bucket[b] = bo->next;
 		bo->next = NULL;
 
-		/* Needed again: were the contents kept? */
-		if (drmGemAdviceMarkNeeded(cache->adv, bo->handle, bo->offset,
+		/*
+		 * Needed again: were the contents kept? An error counts as
+		 * purged (freedreno, vc4): the BO is replaced, nothing is lost
+		 * but the cache hit.
+		 */
+		if (gem_advice_mark_needed(cache->adv, bo->handle, bo->offset,
 					   bo->size, bo->map, &retained) == 0 &&
 		    retained && (bo->map || bo_map(cache, bo) == 0)) {
-			cache->stats.retained++;
+			cache->stats.reused++;
 			bo->reused = true;
 			pthread_mutex_unlock(&cache->lock);
 			return bo;
 		}
-		/* Purged (or unusable): drop it, make a new one. */
-		cache->stats.purged++;
+		cache->stats.dropped++;
 		bo_destroy(cache, bo);
 	}
 	bo = bo_create(cache, rounded, b);
@@ -155,16 +159,30 @@ struct bo *bo_cache_alloc(struct bo_cache *cache, uint64_t size)
 
 void bo_cache_free(struct bo_cache *cache, struct bo *bo)
 {
+	bool keep_mapped = cache->policy == BO_CACHE_KEEP_MAPPED;
+	bool retained = true;
+
 	pthread_mutex_lock(&cache->lock);
 	bo->reused = false;
-	if (bo->bucket >= 0 && !cache->keep_maps && bo->map) {
+	if (bo->bucket < 0) {
+		bo_destroy(cache, bo);
+		pthread_mutex_unlock(&cache->lock);
+		return;
+	}
+	if (!keep_mapped && bo->map) {
 		munmap(bo->map, bo->size);
 		bo->map = NULL;
 	}
-	/* Only purgeable BOs are worth keeping: the point is to give memory back. */
-	if (bo->bucket < 0 ||
-	    drmGemAdviceMarkPurgeable(cache->adv, bo->handle, bo->offset,
-				      bo->size, bo->map)) {
+	/*
+	 * Only purgeable BOs are worth keeping: the point is to give memory
+	 * back. KEEP_MAPPED asks, as iris does, whether the BO still had its
+	 * contents; UNMAP does not, as panfrost does not.
+	 */
+	if (gem_advice_mark_purgeable(cache->adv, bo->handle, bo->offset,
+				      bo->size, bo->map,
+				      keep_mapped ? &retained : NULL) ||
+	    !retained) {
+		cache->stats.not_cached++;
 		bo_destroy(cache, bo);
 	} else {
 		bo->next = cache->bucket[bo->bucket];

@@ -1,9 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A minimal Mesa-style cache of buffer objects, on dumb buffers so that it
- * runs on any DRM device that has them. Freed BOs go, marked purgeable, into
- * a bucket of their power-of-two size; allocating takes one back, marks it
- * needed, and replaces it by a new BO if the kernel purged it meanwhile.
+ * A minimal Mesa-style cache of buffer objects on libgem_advice, on dumb
+ * buffers so that it runs on any DRM device that has them. Freed BOs go,
+ * marked purgeable, into a bucket of their power-of-two size; allocating
+ * takes one back, marks it needed, and replaces it by a new BO if the kernel
+ * purged it meanwhile. It shows the two policies of Mesa's drivers:
+ *
+ * BO_CACHE_KEEP_MAPPED (freedreno, vc4, iris): a cached BO keeps its CPU
+ *   mapping, and the advice goes to the mapping (madvise()). Like iris, the
+ *   cache asks whether the BO was still retained when it was marked
+ *   purgeable, and frees it instead of caching it if not.
+ * BO_CACHE_UNMAP (panfrost): a BO is unmapped before it enters the cache,
+ *   and the advice goes by mmap offset (posix_fadvise()) or, for a BO that
+ *   has none (panfrost's tiler heap), by handle through the driver's ioctl;
+ *   the cache keeps the offset so that it never has to ask for it again. It
+ *   is mapped again when it leaves the cache. Like panfrost, the cache does
+ *   not ask whether it was retained when it was marked purgeable.
+ *
+ * On the per-driver ioctl path (kernels without the standard calls) both
+ * policies work unchanged: the library advises by handle.
  */
 #ifndef BO_CACHE_H
 #define BO_CACHE_H
@@ -11,7 +26,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <drm_gem_advice.h>
+#include <gem_advice.h>
+
+enum bo_cache_policy {
+	BO_CACHE_KEEP_MAPPED,
+	BO_CACHE_UNMAP,
+};
 
 struct bo {
 	uint32_t handle;
@@ -28,19 +48,20 @@ struct bo_cache_stats {
 	unsigned long created;		/* new dumb buffers */
 	unsigned long destroyed;
 	unsigned long cached;		/* freed into the cache, purgeable */
-	unsigned long retained;		/* taken back with their contents */
-	unsigned long purged;		/* taken back purged, dropped */
+	unsigned long not_cached;	/* freed, destroyed: not retained when
+					 * marked purgeable, or advice failed */
+	unsigned long reused;		/* taken back with their contents */
+	unsigned long dropped;		/* taken back purged, destroyed */
 };
 
 struct bo_cache;
 
 /*
- * @adv must be a context on @fd; both must outlive the cache. With
- * @keep_maps, cached BOs stay mapped and the mapping is advised (madvise);
- * without, they are unmapped first and advised by offset (posix_fadvise).
- * Returns NULL on allocation failure.
+ * @adv must be a context on @fd; both must outlive the cache. Returns NULL
+ * on allocation failure.
  */
-struct bo_cache *bo_cache_create(int fd, const drmGemAdvice *adv, bool keep_maps);
+struct bo_cache *bo_cache_create(int fd, const struct gem_advice *adv,
+				 enum bo_cache_policy policy);
 
 /* Destroys every cached BO. BOs still allocated must be freed first. */
 void bo_cache_destroy(struct bo_cache *cache);

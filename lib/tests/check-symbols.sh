@@ -10,7 +10,7 @@ set -eu
 readelf=$1 lib=$2 map=$3
 
 node=$(sed -n 's/^\([A-Z0-9_.]*\) {.*/\1/p' "$map")
-expected=$(sed -n 's/^[[:space:]]*\(drm[A-Za-z0-9_]*\);.*/\1@@'"$node"'/p' "$map" | sort)
+expected=$(sed -n 's/^[[:space:]]*\(gem_advice_[a-z_]*\);.*/\1@@'"$node"'/p' "$map" | sort)
 # Defined, global dynamic symbols other than the version node itself.
 actual=$("$readelf" --dyn-syms --wide "$lib" |
 	awk '$5 != "LOCAL" && $7 != "UND" && $7 != "ABS" && NF >= 8 && $1 ~ /^[0-9]+:$/ { print $8 }' |

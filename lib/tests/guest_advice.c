@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * guest_advice: libdrm_gem_advice against real DRM devices, in the test guest.
+ * guest_advice: libgem_advice against real DRM devices, in the test guest.
  *
  *   guest_advice [-l] [-r NAME]...     list, or run only the named subtests
  *
@@ -8,11 +8,11 @@
  * buffers and PRIME), on dumb buffers of the card node of each driver:
  *
  *   advice:vgem:*          DRM_CAP_GEM_MMAP_ADVICE reports populate and
- *                          purgeable: drmGemAdviceMap() prefaults, and the
+ *                          purgeable: gem_advice_map() prefaults, and the
  *                          advice calls reach madvise() / posix_fadvise()
- *   advice:virtio_gpu:*    populate only: drmGemAdviceMap() prefaults, the
+ *   advice:virtio_gpu:*    populate only: gem_advice_map() prefaults, the
  *   advice:bochs:*         advice calls fail with ENOTSUP and change nothing
- *   advice_nocap:<dev>:*   the same devices with DRM_GEM_ADVICE_NO_CAP=1, the
+ *   advice_nocap:<dev>:*   the same devices with GEM_ADVICE_NO_CAP=1, the
  *                          library's knob that makes it behave as on a kernel
  *                          without the cap (stock 6.12): plain mmaps that
  *                          fault page by page but never SIGBUS, and ENOTSUP
@@ -46,7 +46,7 @@
 
 #include <xf86drm.h>
 
-#include <drm_gem_advice.h>
+#include <gem_advice.h>
 
 /* From the patched include/uapi/drm/drm.h, for older libdrm headers. */
 #ifndef DRM_CAP_GEM_MMAP_ADVICE
@@ -62,7 +62,7 @@
 #define BO_SIZE		(1024 * 1024)	/* 256 pages of 4 KiB */
 #define SUBTEST_TIMEOUT	120		/* seconds, per subtest (TCG guest) */
 #define RW		(PROT_READ | PROT_WRITE)
-#define NO_CAP_ENV	"DRM_GEM_ADVICE_NO_CAP"
+#define NO_CAP_ENV	"GEM_ADVICE_NO_CAP"
 
 /* ------------------------------------------------------------------------ */
 /* Devices and subtests */
@@ -79,17 +79,17 @@ struct device {
 };
 
 static const struct device devices[] = {
-	{ "vgem", "vgem", DRM_GEM_ADVICE_POPULATE | DRM_GEM_ADVICE_PURGEABLE, 1 },
-	{ "virtio_gpu", "virtio_gpu", DRM_GEM_ADVICE_POPULATE, 1 },
-	{ "bochs", "bochs-drm", DRM_GEM_ADVICE_POPULATE, 16 },
+	{ "vgem", "vgem", GEM_ADVICE_POPULATE | GEM_ADVICE_PURGEABLE, 1 },
+	{ "virtio_gpu", "virtio_gpu", GEM_ADVICE_POPULATE, 1 },
+	{ "bochs", "bochs-drm", GEM_ADVICE_POPULATE, 16 },
 };
 
 /* What a subtest gets: an open device, a context on it, one BO. */
 struct t {
 	const struct device *dev;
-	bool nocap;		/* context created with DRM_GEM_ADVICE_NO_CAP=1 */
+	bool nocap;		/* context created with GEM_ADVICE_NO_CAP=1 */
 	int fd;
-	drmGemAdvice *adv;
+	struct gem_advice *adv;
 	uint32_t handle;
 	uint64_t size;		/* of the BO, as the kernel made it */
 	uint64_t offset;	/* its fake mmap offset */
@@ -215,12 +215,12 @@ static void bo_create(struct t *t)
 	t->offset = map.offset;
 }
 
-/* drmGemAdviceMap() of the whole BO; must succeed. */
+/* gem_advice_map() of the whole BO; must succeed. */
 static uint32_t *map_bo(struct t *t, int prot)
 {
-	void *p = drmGemAdviceMap(t->adv, t->offset, t->size, prot);
+	void *p = gem_advice_map(t->adv, t->offset, t->size, prot);
 
-	REQUIRE(p != MAP_FAILED, "drmGemAdviceMap(prot %#x): %s", prot,
+	REQUIRE(p != MAP_FAILED, "gem_advice_map(prot %#x): %s", prot,
 		strerror(errno));
 	return p;
 }
@@ -337,7 +337,7 @@ static long first_sigbus_page(struct t *t, const void *p)
 }
 
 /*
- * drmGemAdviceMarkNeeded() must succeed and answer @expect in *retained
+ * gem_advice_mark_needed() must succeed and answer @expect in *retained
  * (which starts out as the other answer, so that it must be written).
  */
 static bool needed(struct t *t, void *map, bool expect)
@@ -346,9 +346,9 @@ static bool needed(struct t *t, void *map, bool expect)
 	int ret;
 
 	errno = 0;
-	ret = drmGemAdviceMarkNeeded(t->adv, t->handle, t->offset, t->size,
+	ret = gem_advice_mark_needed(t->adv, t->handle, t->offset, t->size,
 				     map, &retained);
-	REQUIRE(ret == 0, "drmGemAdviceMarkNeeded(%s): %d, %s",
+	REQUIRE(ret == 0, "gem_advice_mark_needed(%s): %d, %s",
 		map ? "mapped" : "unmapped", ret, strerror(errno));
 	if (retained != expect)
 		printf("# MarkNeeded(%s): retained %d, expected %d\n",
@@ -363,7 +363,7 @@ static bool needed(struct t *t, void *map, bool expect)
 static void test_caps(struct t *t)
 {
 	uint32_t want = t->nocap ? 0 : t->dev->caps;
-	uint32_t caps = drmGemAdviceGetCaps(t->adv);
+	uint32_t caps = gem_advice_get_caps(t->adv);
 	uint64_t kernel = 0;
 
 	CHECK(drmGetCap(t->fd, DRM_CAP_GEM_MMAP_ADVICE, &kernel) == 0,
@@ -378,7 +378,7 @@ static void test_caps(struct t *t)
 }
 
 /*
- * A mapping from drmGemAdviceMap() costs no fault at all when touched, and
+ * A mapping from gem_advice_map() costs no fault at all when touched, and
  * shows what an earlier mapping wrote.
  */
 static void test_map_populate_no_faults(struct t *t)
@@ -449,24 +449,24 @@ static void test_advice_enotsup(struct t *t)
 		int ret;
 
 		errno = 0;
-		ret = drmGemAdviceMarkPurgeable(t->adv, t->handle, t->offset,
-						t->size, map);
+		ret = gem_advice_mark_purgeable(t->adv, t->handle, t->offset,
+						t->size, map, NULL);
 		CHECK(ret == -1 && errno == ENOTSUP,
 		      "MarkPurgeable(%s): %d, %s", how, ret, strerror(errno));
 		errno = 0;
-		ret = drmGemAdvicePurge(t->adv, t->handle, t->offset, t->size,
+		ret = gem_advice_purge(t->adv, t->handle, t->offset, t->size,
 					map);
 		CHECK(ret == -1 && errno == ENOTSUP, "Purge(%s): %d, %s", how,
 		      ret, strerror(errno));
 		errno = 0;
-		ret = drmGemAdviceMarkNeeded(t->adv, t->handle, t->offset,
+		ret = gem_advice_mark_needed(t->adv, t->handle, t->offset,
 					     t->size, map, &retained);
 		CHECK(ret == -1 && errno == ENOTSUP && retained,
 		      "MarkNeeded(%s): %d, %s, retained %d", how, ret,
 		      strerror(errno), retained);
 		retained = false;
 		errno = 0;
-		ret = drmGemAdviceMarkNeeded(t->adv, t->handle, t->offset,
+		ret = gem_advice_mark_needed(t->adv, t->handle, t->offset,
 					     t->size, map, &retained);
 		CHECK(ret == -1 && errno == ENOTSUP && !retained,
 		      "MarkNeeded(%s) touched *retained", how);
@@ -499,16 +499,16 @@ static void test_purgeable_needed_retained(struct t *t)
 
 	fill(t, p, seed);
 	errno = 0;
-	ret = drmGemAdviceMarkPurgeable(t->adv, t->handle, t->offset, t->size, p);
+	ret = gem_advice_mark_purgeable(t->adv, t->handle, t->offset, t->size, p, NULL);
 	REQUIRE(ret == 0, "MarkPurgeable(mapped): %s", strerror(errno));
 	CHECK(needed(t, p, true), "a BO nothing purged reported purged");
 	CHECK(holds(t, p, seed, "after purgeable + needed"), "data lost");
 
 	/* Twice in a row is fine too. */
-	CHECK(drmGemAdviceMarkPurgeable(t->adv, t->handle, t->offset, t->size,
-					p) == 0, "%s", strerror(errno));
-	CHECK(drmGemAdviceMarkPurgeable(t->adv, t->handle, t->offset, t->size,
-					p) == 0, "%s", strerror(errno));
+	CHECK(gem_advice_mark_purgeable(t->adv, t->handle, t->offset, t->size,
+					p, NULL) == 0, "%s", strerror(errno));
+	CHECK(gem_advice_mark_purgeable(t->adv, t->handle, t->offset, t->size,
+					p, NULL) == 0, "%s", strerror(errno));
 	CHECK(needed(t, p, true), "purged after two MarkPurgeable");
 	CHECK(needed(t, p, true), "purged after a second MarkNeeded");
 	unmap_bo(t, p);
@@ -531,11 +531,11 @@ static void test_purge_not_retained(struct t *t)
 	long page;
 
 	fill(t, p, 0x55000000);
-	REQUIRE(drmGemAdviceMarkPurgeable(t->adv, t->handle, t->offset,
-					  t->size, p) == 0,
+	REQUIRE(gem_advice_mark_purgeable(t->adv, t->handle, t->offset,
+					  t->size, p, NULL) == 0,
 		"MarkPurgeable: %s", strerror(errno));
 	errno = 0;
-	REQUIRE(drmGemAdvicePurge(t->adv, t->handle, t->offset, t->size, p) == 0,
+	REQUIRE(gem_advice_purge(t->adv, t->handle, t->offset, t->size, p) == 0,
 		"Purge(mapped): %s", strerror(errno));
 
 	CHECK(needed(t, p, false), "purged BO reported retained (mapping)");
@@ -546,6 +546,48 @@ static void test_purge_not_retained(struct t *t)
 	page = first_sigbus_page(t, p);
 	CHECK(page == 0, "access to a purged BO: %s",
 	      page < 0 ? "no SIGBUS" : "SIGBUS only after page 0");
+	unmap_bo(t, p);
+}
+
+/*
+ * DONTNEED's "retained" (iris, crocus) on the real kernel, through both
+ * standard calls: true for a BO with its contents, false for a purged one,
+ * and the BO stays as it was in both cases.
+ */
+static void test_purgeable_retained(struct t *t)
+{
+	const uint32_t seed = 0x5a000000;
+	uint32_t *p = map_bo(t, RW);
+	bool retained;
+
+	fill(t, p, seed);
+	for (int m = 0; m < 2; m++) {
+		void *map = m ? (void *)p : NULL;
+
+		retained = false;
+		errno = 0;
+		CHECK(gem_advice_mark_purgeable(t->adv, t->handle, t->offset,
+						t->size, map, &retained) == 0 &&
+		      retained, "MarkPurgeable(%s, &retained): %s, retained %d",
+		      m ? "mapped" : "offset", strerror(errno), retained);
+		CHECK(needed(t, p, true), "a BO nothing purged reported purged");
+	}
+	CHECK(holds(t, p, seed, "after MarkPurgeable(&retained)"), "data lost");
+
+	REQUIRE(gem_advice_purge(t->adv, t->handle, t->offset, t->size, p) == 0,
+		"Purge: %s", strerror(errno));
+	for (int m = 0; m < 2; m++) {
+		void *map = m ? (void *)p : NULL;
+
+		retained = true;
+		errno = 0;
+		CHECK(gem_advice_mark_purgeable(t->adv, t->handle, t->offset,
+						t->size, map, &retained) == 0 &&
+		      !retained, "MarkPurgeable(%s) of a purged BO: %s, retained %d",
+		      m ? "mapped" : "offset", strerror(errno), retained);
+	}
+	CHECK(needed(t, p, false), "purged BO reported retained");
+	CHECK(first_sigbus_page(t, p) == 0, "no SIGBUS on a purged BO");
 	unmap_bo(t, p);
 }
 
@@ -563,13 +605,13 @@ static void test_purge_unmapped(struct t *t)
 
 	/* The size is required: it is the temporary mapping's. */
 	errno = 0;
-	ret = drmGemAdvicePurge(t->adv, t->handle, t->offset, 0, NULL);
+	ret = gem_advice_purge(t->adv, t->handle, t->offset, 0, NULL);
 	CHECK(ret == -1 && errno == EINVAL, "Purge(size 0): %d, %s", ret,
 	      strerror(errno));
 	CHECK(needed(t, NULL, true), "refused purge purged the BO");
 
 	errno = 0;
-	ret = drmGemAdvicePurge(t->adv, t->handle, t->offset, t->size, NULL);
+	ret = gem_advice_purge(t->adv, t->handle, t->offset, t->size, NULL);
 	REQUIRE(ret == 0, "Purge(unmapped): %s", strerror(errno));
 	CHECK(needed(t, NULL, false), "purged BO reported retained");
 
@@ -581,7 +623,7 @@ static void test_purge_unmapped(struct t *t)
 }
 
 /*
- * drmGemAdviceMap() never touches the pages: mapping a purged BO with
+ * gem_advice_map() never touches the pages: mapping a purged BO with
  * populate returns (the kernel's populate error is not mmap()'s), and only
  * the caller's access SIGBUSes. Valid BOs never do (the other subtests).
  */
@@ -589,11 +631,11 @@ static void test_map_purged(struct t *t)
 {
 	uint32_t *p;
 
-	REQUIRE(drmGemAdvicePurge(t->adv, t->handle, t->offset, t->size,
+	REQUIRE(gem_advice_purge(t->adv, t->handle, t->offset, t->size,
 				  NULL) == 0, "Purge: %s", strerror(errno));
 	/* SIGBUS is not caught here: a SIGBUS in the call fails the subtest. */
-	p = drmGemAdviceMap(t->adv, t->offset, t->size, RW);
-	REQUIRE(p != MAP_FAILED, "drmGemAdviceMap of a purged BO: %s",
+	p = gem_advice_map(t->adv, t->offset, t->size, RW);
+	REQUIRE(p != MAP_FAILED, "gem_advice_map of a purged BO: %s",
 		strerror(errno));
 	CHECK(first_sigbus_page(t, p) == 0, "no SIGBUS on a purged BO");
 	CHECK(needed(t, p, false), "purged BO reported retained");
@@ -613,16 +655,16 @@ static void test_unmapped_purgeable_needed(struct t *t)
 		uint64_t size = whole ? 0 : t->size;
 
 		errno = 0;
-		CHECK(drmGemAdviceMarkPurgeable(t->adv, t->handle, t->offset,
-						size, NULL) == 0,
+		CHECK(gem_advice_mark_purgeable(t->adv, t->handle, t->offset,
+						size, NULL, NULL) == 0,
 		      "MarkPurgeable(unmapped, size %llu): %s",
 		      (unsigned long long)size, strerror(errno));
 		CHECK(needed(t, NULL, true), "never-purged BO reported purged");
 	}
 
 	/* And back to a mapping: the standard calls mix freely. */
-	CHECK(drmGemAdviceMarkPurgeable(t->adv, t->handle, t->offset, t->size,
-					NULL) == 0, "%s", strerror(errno));
+	CHECK(gem_advice_mark_purgeable(t->adv, t->handle, t->offset, t->size,
+					NULL, NULL) == 0, "%s", strerror(errno));
 	p = map_bo(t, RW);
 	CHECK(needed(t, p, true), "never-purged BO reported purged (mapping)");
 	CHECK(holds(t, p, seed, "after unmapped advice"), "data lost");
@@ -650,12 +692,12 @@ static void test_exported_ebusy(struct t *t)
 		const char *how = m ? "mapped" : "unmapped";
 
 		errno = 0;
-		ret = drmGemAdviceMarkPurgeable(t->adv, t->handle, t->offset,
-						t->size, map);
+		ret = gem_advice_mark_purgeable(t->adv, t->handle, t->offset,
+						t->size, map, NULL);
 		CHECK(ret == -1 && errno == EBUSY, "MarkPurgeable(%s): %d, %s",
 		      how, ret, strerror(errno));
 		errno = 0;
-		ret = drmGemAdvicePurge(t->adv, t->handle, t->offset, t->size,
+		ret = gem_advice_purge(t->adv, t->handle, t->offset, t->size,
 					map);
 		CHECK(ret == -1 && errno == EBUSY, "Purge(%s): %d, %s", how,
 		      ret, strerror(errno));
@@ -683,40 +725,40 @@ static void test_errors(struct t *t)
 
 	/* Less than the whole BO, with and without a mapping. */
 	errno = 0;
-	ret = drmGemAdviceMarkPurgeable(t->adv, t->handle, t->offset,
-					short_size, p);
+	ret = gem_advice_mark_purgeable(t->adv, t->handle, t->offset,
+					short_size, p, NULL);
 	CHECK(ret == -1 && errno == EINVAL, "partial MarkPurgeable(mapped): %d, %s",
 	      ret, strerror(errno));
 	errno = 0;
-	ret = drmGemAdvicePurge(t->adv, t->handle, t->offset, short_size, p);
+	ret = gem_advice_purge(t->adv, t->handle, t->offset, short_size, p);
 	CHECK(ret == -1 && errno == EINVAL, "partial Purge(mapped): %d, %s",
 	      ret, strerror(errno));
 	errno = 0;
-	ret = drmGemAdviceMarkPurgeable(t->adv, t->handle, t->offset,
-					short_size, NULL);
+	ret = gem_advice_mark_purgeable(t->adv, t->handle, t->offset,
+					short_size, NULL, NULL);
 	CHECK(ret == -1 && errno == EINVAL,
 	      "partial MarkPurgeable(unmapped): %d, %s", ret, strerror(errno));
 	errno = 0;
-	ret = drmGemAdvicePurge(t->adv, t->handle, t->offset, short_size, NULL);
+	ret = gem_advice_purge(t->adv, t->handle, t->offset, short_size, NULL);
 	CHECK(ret == -1 && errno == EINVAL, "partial Purge(unmapped): %d, %s",
 	      ret, strerror(errno));
 
 	/* Not a BO's offset. */
 	errno = 0;
-	ret = drmGemAdviceMarkPurgeable(t->adv, t->handle,
-					t->offset + t->page_size, 0, NULL);
+	ret = gem_advice_mark_purgeable(t->adv, t->handle,
+					t->offset + t->page_size, 0, NULL, NULL);
 	CHECK(ret == -1 && errno == EINVAL, "MarkPurgeable(bad offset): %d, %s",
 	      ret, strerror(errno));
 
 	/* Read-only mapping: advice that drops contents needs write access. */
 	ro = map_bo(t, PROT_READ);
 	errno = 0;
-	ret = drmGemAdviceMarkPurgeable(t->adv, t->handle, t->offset, t->size,
-					ro);
+	ret = gem_advice_mark_purgeable(t->adv, t->handle, t->offset, t->size,
+					ro, NULL);
 	CHECK(ret == -1 && errno == EACCES, "MarkPurgeable(read-only): %d, %s",
 	      ret, strerror(errno));
 	errno = 0;
-	ret = drmGemAdvicePurge(t->adv, t->handle, t->offset, t->size, ro);
+	ret = gem_advice_purge(t->adv, t->handle, t->offset, t->size, ro);
 	CHECK(ret == -1 && errno == EACCES, "Purge(read-only): %d, %s", ret,
 	      strerror(errno));
 	CHECK(needed(t, ro, true), "refused advice purged the BO (read-only)");
@@ -737,6 +779,7 @@ static const struct subtest subtests[] = {
 	{ "purgeable_needed_retained", test_purgeable_needed_retained,
 	  PURGEABLE, false },
 	{ "purge_not_retained", test_purge_not_retained, PURGEABLE, false },
+	{ "purgeable_retained", test_purgeable_retained, PURGEABLE, false },
 	{ "purge_unmapped", test_purge_unmapped, PURGEABLE, false },
 	{ "map_purged", test_map_purged, PURGEABLE, false },
 	{ "unmapped_purgeable_needed", test_unmapped_purgeable_needed,
@@ -752,7 +795,7 @@ static const struct subtest subtests[] = {
 
 static bool applies_to(const struct subtest *st, const struct device *dev)
 {
-	bool purgeable = !st->nocap && (dev->caps & DRM_GEM_ADVICE_PURGEABLE);
+	bool purgeable = !st->nocap && (dev->caps & GEM_ADVICE_PURGEABLE);
 
 	switch (st->applies) {
 	case PURGEABLE:
@@ -786,13 +829,13 @@ run_child(const struct subtest *st, const struct device *dev)
 		REQUIRE(setenv(NO_CAP_ENV, "1", 1) == 0, "setenv");
 	else
 		REQUIRE(unsetenv(NO_CAP_ENV) == 0, "unsetenv");
-	t.adv = drmGemAdviceCreate(t.fd);
-	REQUIRE(t.adv, "drmGemAdviceCreate: %s", strerror(errno));
+	t.adv = gem_advice_create(t.fd);
+	REQUIRE(t.adv, "gem_advice_create: %s", strerror(errno));
 
 	bo_create(&t);
 	st->fn(&t);
 
-	drmGemAdviceDestroy(t.adv);
+	gem_advice_destroy(t.adv);
 	close(t.fd);
 	exit(failed ? KSFT_FAIL : KSFT_PASS);
 }

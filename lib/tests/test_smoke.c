@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <drm_gem_advice.h>
+#include <gem_advice.h>
 
 static int failures;
 
@@ -26,13 +26,13 @@ static int failures;
 
 int main(void)
 {
-	drmGemAdvice *adv;
+	struct gem_advice *adv;
 	bool retained = true;
 	void *map;
 	int fd;
 
 	errno = 0;
-	CHECK(drmGemAdviceCreate(-1) == NULL && errno == EBADF);
+	CHECK(gem_advice_create(-1) == NULL && errno == EBADF);
 
 	/* /dev/zero: no DRM ioctls, but shared mappings work. */
 	fd = open("/dev/zero", O_RDWR | O_CLOEXEC);
@@ -40,26 +40,26 @@ int main(void)
 		perror("/dev/zero");
 		return 77;
 	}
-	adv = drmGemAdviceCreate(fd);
+	adv = gem_advice_create(fd);
 	CHECK(adv != NULL);
-	CHECK(drmGemAdviceGetCaps(adv) == 0);
+	CHECK(gem_advice_get_caps(adv) == 0);
 
 	errno = 0;
-	CHECK(drmGemAdviceMarkPurgeable(adv, 1, 0, 4096, NULL) == -1);
+	CHECK(gem_advice_mark_purgeable(adv, 1, 0, 4096, NULL, NULL) == -1);
 	CHECK(errno == ENOTSUP);
 	errno = 0;
-	CHECK(drmGemAdviceMarkNeeded(adv, 1, 0, 4096, NULL, &retained) == -1);
+	CHECK(gem_advice_mark_needed(adv, 1, 0, 4096, NULL, &retained) == -1);
 	CHECK(errno == ENOTSUP && retained);
 	errno = 0;
-	CHECK(drmGemAdvicePurge(adv, 1, 0, 4096, NULL) == -1);
+	CHECK(gem_advice_purge(adv, 1, 0, 4096, NULL) == -1);
 	CHECK(errno == ENOTSUP);
 
-	map = drmGemAdviceMap(adv, 0, 4096, PROT_READ | PROT_WRITE);
+	map = gem_advice_map(adv, 0, 4096, PROT_READ | PROT_WRITE);
 	CHECK(map != MAP_FAILED);
 	if (map != MAP_FAILED)
 		munmap(map, 4096);
 
-	drmGemAdviceDestroy(adv);
+	gem_advice_destroy(adv);
 	close(fd);
 	return failures ? 1 : 0;
 }
