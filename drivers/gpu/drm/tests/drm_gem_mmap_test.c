@@ -323,6 +323,85 @@ static void drm_gem_populate_test_fault_retry(struct kunit *test)
 			TEST_PAGES);
 }
 
+static unsigned long populate_test_busy_addr;
+static unsigned int populate_test_busy_run, populate_test_busy_max;
+static unsigned int populate_test_busy_retries;
+
+/*
+ * TTM's fault handler on a busy object (ttm_bo_vm_reserve()): a first attempt
+ * that may be retried drops the mmap_lock to wait and asks for a retry; the
+ * retry (FAULT_FLAG_TRIED) waits with the lock held. Here every first attempt
+ * finds the object busy. A caller that never sets FAULT_FLAG_TRIED gets
+ * VM_FAULT_RETRY for ever: after 16 in a row at one address the handler gives
+ * in, so that such a caller fails the test instead of hanging it.
+ */
+static vm_fault_t populate_test_busy_fault(struct vm_fault *vmf)
+{
+	if (vmf->address != populate_test_busy_addr) {
+		populate_test_busy_addr = vmf->address;
+		populate_test_busy_run = 0;
+	}
+	if (fault_flag_allow_retry_first(vmf->flags) &&
+	    !(vmf->flags & FAULT_FLAG_RETRY_NOWAIT) &&
+	    populate_test_busy_run < 16) {
+		populate_test_busy_run++;
+		populate_test_busy_max = max(populate_test_busy_max,
+					     populate_test_busy_run);
+		populate_test_busy_retries++;
+		release_fault_lock(vmf);
+		return VM_FAULT_RETRY;
+	}
+
+	return drm_gem_shmem_vm_ops.fault(vmf);
+}
+
+static const struct vm_operations_struct populate_test_busy_vm_ops = {
+	.fault = populate_test_busy_fault,
+	.open = populate_test_retry_open,
+	.close = populate_test_retry_close,
+};
+
+static void populate_test_busy_reset(void)
+{
+	populate_test_busy_addr = 0;
+	populate_test_busy_run = 0;
+	populate_test_busy_max = 0;
+	populate_test_busy_retries = 0;
+}
+
+/*
+ * After a handler dropped the mmap_lock, populate faults that page again with
+ * FAULT_FLAG_TRIED, as GUP does: a handler that drops the lock only on the
+ * first attempt (TTM) then makes progress on the second, instead of being
+ * asked again and again while the object stays busy.
+ */
+static void drm_gem_populate_test_fault_tried(struct kunit *test)
+{
+	struct populate_test *t = test->priv;
+	unsigned long addr;
+	int ret;
+
+	t->funcs->vm_ops = &populate_test_busy_vm_ops;
+	t->funcs->populate = NULL;
+
+	populate_test_busy_reset();
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ret = do_madvise(current->mm, addr, TEST_SIZE, MADV_POPULATE_WRITE);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, populate_test_busy_max, 1);
+	KUNIT_EXPECT_EQ(test, populate_test_busy_retries, TEST_PAGES);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, true),
+			TEST_PAGES);
+
+	populate_test_busy_reset();
+	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_POPULATE);
+	KUNIT_EXPECT_EQ(test, populate_test_busy_max, 1);
+	KUNIT_EXPECT_EQ(test, populate_test_busy_retries, TEST_PAGES);
+	KUNIT_EXPECT_EQ(test, populate_test_count_ptes(test, addr, TEST_PAGES, 0, false),
+			TEST_PAGES);
+}
+
 /* Write populate of a read-only mapping is EINVAL and maps nothing. */
 static void drm_gem_populate_test_readonly(struct kunit *test)
 {
@@ -1060,6 +1139,7 @@ static struct kunit_case drm_gem_populate_test_cases[] = {
 	KUNIT_CASE(drm_gem_populate_test_foreign_private_data),
 	KUNIT_CASE(drm_gem_populate_test_write_dirty),
 	KUNIT_CASE(drm_gem_populate_test_fault_retry),
+	KUNIT_CASE(drm_gem_populate_test_fault_tried),
 	{}
 };
 
