@@ -48,6 +48,15 @@ need_pkgs() {
 		"${missing[@]}" >/dev/null
 }
 
+# The patches of a git format-patch directory, without its cover letter, one
+# path a line: mapfile -t patches < <(exported_patches DIR)
+exported_patches() {
+	local p
+	for p in "$1"/*.patch; do
+		[ "${p##*/}" = 0000-cover-letter.patch ] || echo "$p"
+	done
+}
+
 # Patch files named in patches/series, in order.
 series() {
 	sed -e 's/#.*//' -e 's/[[:space:]]*$//' "$TOP/patches/series" | grep -v '^$' || true
