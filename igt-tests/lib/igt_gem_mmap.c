@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright © 2026 drm-gem-populate developers
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "drmtest.h"
+#include "igt_core.h"
+#include "igt_gem_mmap.h"
+#include "igt_kms.h"
+#include "igt_panfrost.h"
+#include "igt_vc4.h"
+#include "ioctl_wrappers.h"
+#include "i915/gem_create.h"
+#include "i915_drm.h"
+#include "msm_drm.h"
+#include "panfrost_drm.h"
+#include "vc4_drm.h"
+
+static const struct {
+	unsigned int chipset;
+	const char *name;	/* NULL: any other driver (dumb buffers) */
+} drivers[] = {
+	{ DRIVER_INTEL, "i915" },
+	{ DRIVER_MSM, "msm" },
+	{ DRIVER_PANFROST, "panfrost" },
+	{ DRIVER_VC4, "vc4" },
+	{ DRIVER_VGEM, "vgem" },
+	{ DRIVER_VIRTIO, "virtio_gpu" },
+	{ DRIVER_VKMS, "vkms" },
+	{ DRIVER_ANY, NULL },
+};
+
+const unsigned int igt_gem_mmap_num_drivers = ARRAY_SIZE(drivers);
+
+static void driver_name(int fd, char *name, size_t len)
+{
+	drmVersionPtr v = drmGetVersion(fd);
+
+	igt_assert(v);
+	snprintf(name, len, "%s", v->name);
+	drmFreeVersion(v);
+}
+
+/**
+ * igt_gem_mmap_next_device:
+ * @idx: iterator, 0 on the first call
+ * @name: out, the driver's name
+ * @len: size of @name
+ *
+ * The iterator behind for_each_gem_mmap_device(). Returns an open DRM fd of
+ * the next driver present, or -1 at the end.
+ */
+int igt_gem_mmap_next_device(unsigned int *idx, char *name, size_t len)
+{
+	while (*idx < ARRAY_SIZE(drivers)) {
+		unsigned int i = (*idx)++;
+		bool seen = false;
+		int fd;
+
+		fd = __drm_open_driver(drivers[i].chipset);
+		if (fd < 0)
+			continue;
+		driver_name(fd, name, len);
+		/* DRIVER_ANY may find a driver of the list again. */
+		for (unsigned int j = 0; !drivers[i].name && j < i; j++)
+			seen |= drivers[j].name && !strcmp(drivers[j].name, name);
+		if (seen) {
+			close(fd);
+			continue;
+		}
+		return fd;
+	}
+
+	return -1;
+}
+
+/**
+ * igt_gem_mmap_advice_caps:
+ * @fd: DRM fd
+ *
+ * Returns the DRM_GEM_MMAP_ADVICE_* bits of DRM_CAP_GEM_MMAP_ADVICE, 0 on a
+ * kernel without the capability.
+ */
+uint64_t igt_gem_mmap_advice_caps(int fd)
+{
+	uint64_t value = 0;
+
+	if (drmGetCap(fd, DRM_CAP_GEM_MMAP_ADVICE, &value))
+		return 0;
+	return value;
+}
+
+static uint64_t map_dumb(int fd, uint32_t handle)
+{
+	struct drm_mode_map_dumb arg = { .handle = handle };
+
+	do_ioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &arg);
+	return arg.offset;
+}
+
+static uint64_t i915_mmap_offset(int fd, uint32_t handle)
+{
+	struct drm_i915_gem_mmap_offset arg = {
+		.handle = handle,
+		.flags = I915_MMAP_OFFSET_FIXED,	/* discrete */
+	};
+
+	if (igt_ioctl(fd, DRM_IOCTL_I915_GEM_MMAP_OFFSET, &arg)) {
+		arg.flags = I915_MMAP_OFFSET_WB;
+		do_ioctl(fd, DRM_IOCTL_I915_GEM_MMAP_OFFSET, &arg);
+	}
+	return arg.offset;
+}
+
+/**
+ * igt_gem_mmap_bo_create:
+ * @fd: DRM fd of any driver for_each_gem_mmap_device() opens
+ * @size: size in bytes, a multiple of 4096
+ * @bo: out
+ *
+ * Creates a BO with the driver's own allocator (gem_create on i915,
+ * MSM_GEM_NEW, igt_panfrost_gem_new(), igt_vc4_create_bo(), a dumb buffer
+ * elsewhere) and looks its fake mmap offset up. Fails the test on error.
+ */
+void igt_gem_mmap_bo_create(int fd, uint64_t size, struct igt_gem_mmap_bo *bo)
+{
+	char name[32];
+
+	igt_assert(size && !(size & 4095));
+	driver_name(fd, name, sizeof(name));
+	memset(bo, 0, sizeof(*bo));
+	bo->fd = fd;
+	bo->size = size;
+
+	if (!strcmp(name, "i915")) {
+		bo->handle = gem_create(fd, size);
+		bo->offset = i915_mmap_offset(fd, bo->handle);
+	} else if (!strcmp(name, "msm")) {
+		struct drm_msm_gem_new new = { .size = size, .flags = MSM_BO_WC };
+		struct drm_msm_gem_info info = { .info = MSM_INFO_GET_OFFSET };
+
+		do_ioctl(fd, DRM_IOCTL_MSM_GEM_NEW, &new);
+		bo->handle = new.handle;
+		info.handle = new.handle;
+		do_ioctl(fd, DRM_IOCTL_MSM_GEM_INFO, &info);
+		bo->offset = info.value;
+	} else if (!strcmp(name, "panfrost")) {
+		struct panfrost_bo *pbo = igt_panfrost_gem_new(fd, size);
+		struct drm_panfrost_mmap_bo arg = { .handle = pbo->handle };
+
+		bo->handle = pbo->handle;
+		free(pbo);		/* the handle stays: gem_close() frees it */
+		do_ioctl(fd, DRM_IOCTL_PANFROST_MMAP_BO, &arg);
+		bo->offset = arg.offset;
+	} else if (!strcmp(name, "vc4")) {
+		struct drm_vc4_mmap_bo arg = {};
+
+		bo->handle = igt_vc4_create_bo(fd, size);
+		arg.handle = bo->handle;
+		do_ioctl(fd, DRM_IOCTL_VC4_MMAP_BO, &arg);
+		bo->offset = arg.offset;
+	} else {
+		unsigned int stride;
+		uint64_t dumb_size;
+
+		/* 4 KiB rows: exactly @size bytes. */
+		bo->handle = kmstest_dumb_create(fd, 1024, size / 4096, 32,
+						 &stride, &dumb_size);
+		igt_assert_eq(stride, 4096);
+		bo->size = dumb_size;
+		bo->offset = map_dumb(fd, bo->handle);
+	}
+}
+
+/**
+ * igt_gem_mmap_bo_destroy:
+ * @bo: BO from igt_gem_mmap_bo_create()
+ *
+ * Closes the BO's handle (for dumb buffers the same as DESTROY_DUMB).
+ */
+void igt_gem_mmap_bo_destroy(struct igt_gem_mmap_bo *bo)
+{
+	gem_close(bo->fd, bo->handle);
+	bo->handle = 0;
+}
+
+/**
+ * __igt_gem_mmap_bo_map:
+ * @bo: BO
+ * @prot: PROT_* of mmap()
+ * @flags: MAP_* of mmap(), MAP_SHARED or MAP_PRIVATE included
+ *
+ * Maps the whole BO. Returns the mapping or MAP_FAILED with errno.
+ */
+void *__igt_gem_mmap_bo_map(const struct igt_gem_mmap_bo *bo, int prot,
+			    int flags)
+{
+	return mmap(NULL, bo->size, prot, flags, bo->fd, bo->offset);
+}
+
+/**
+ * igt_gem_mmap_bo_map:
+ * @bo: BO
+ * @prot: PROT_* of mmap()
+ * @flags: MAP_* of mmap()
+ *
+ * As __igt_gem_mmap_bo_map(), failing the test on error.
+ */
+void *igt_gem_mmap_bo_map(const struct igt_gem_mmap_bo *bo, int prot,
+			  int flags)
+{
+	void *p = __igt_gem_mmap_bo_map(bo, prot, flags);
+
+	igt_assert_f(p != MAP_FAILED, "mmap of a %" PRIu64 "-byte BO: %m\n",
+		     bo->size);
+	return p;
+}
+
+/**
+ * igt_gem_mmap_fault_pages:
+ * @fd: DRM fd
+ *
+ * Most pages one CPU fault maps on a mapping of this driver: 1 for the
+ * shmem and DMA helpers and msm, 16 for TTM (TTM_BO_VM_NUM_PREFAULT), the
+ * whole object for i915 (its fault handler maps all of it), 0 where mmap()
+ * maps everything itself (vc4).
+ */
+unsigned int igt_gem_mmap_fault_pages(int fd)
+{
+	static const char *const ttm[] = {
+		"amdgpu", "bochs-drm", "nouveau", "qxl", "radeon", "vmwgfx", "xe",
+	};
+	char name[32];
+
+	driver_name(fd, name, sizeof(name));
+	if (!strcmp(name, "vc4"))
+		return 0;
+	if (!strcmp(name, "i915"))
+		return UINT32_MAX;
+	for (unsigned int i = 0; i < ARRAY_SIZE(ttm); i++) {
+		if (!strcmp(name, ttm[i]))
+			return 16;
+	}
+	return 1;
+}
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	igt_assert_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_minflt;
+}
+
+/**
+ * igt_gem_mmap_touch_faults:
+ * @ptr: mapping
+ * @len: bytes, a multiple of 4096
+ * @how: read, write, or read then write each page
+ *
+ * Touches each page once and returns how many page faults that cost the
+ * process (getrusage() minor faults: call it from a single thread).
+ */
+long igt_gem_mmap_touch_faults(void *ptr, size_t len,
+			       enum igt_gem_mmap_touch how)
+{
+	volatile uint32_t *p = ptr;
+	long before = minflt();
+
+	for (size_t off = 0; off < len / sizeof(*p); off += 4096 / sizeof(*p)) {
+		switch (how) {
+		case IGT_GEM_MMAP_READ:
+			(void)p[off];
+			break;
+		case IGT_GEM_MMAP_WRITE:
+			p[off] = 0;
+			break;
+		case IGT_GEM_MMAP_RMW:
+			p[off] = p[off];
+			break;
+		}
+	}
+	return minflt() - before;
+}
+
+/**
+ * igt_gem_mmap_fill:
+ * @ptr: mapping
+ * @len: bytes, a multiple of 4
+ * @seed: pattern
+ *
+ * Writes a pattern that differs per dword and per @seed.
+ */
+void igt_gem_mmap_fill(void *ptr, size_t len, uint32_t seed)
+{
+	uint32_t *p = ptr;
+
+	for (size_t i = 0; i < len / sizeof(*p); i++)
+		p[i] = seed ^ (uint32_t)i;
+}
+
+/**
+ * igt_gem_mmap_check:
+ * @ptr: mapping
+ * @len: bytes
+ * @seed: pattern of igt_gem_mmap_fill()
+ *
+ * Returns whether @ptr holds the pattern; logs the first difference.
+ */
+bool igt_gem_mmap_check(const void *ptr, size_t len, uint32_t seed)
+{
+	const uint32_t *p = ptr;
+
+	for (size_t i = 0; i < len / sizeof(*p); i++) {
+		if (p[i] != (seed ^ (uint32_t)i)) {
+			igt_info("dword %zu (page %zu): 0x%08x, expected 0x%08x\n",
+				 i, i * sizeof(*p) / 4096, p[i],
+				 seed ^ (uint32_t)i);
+			return false;
+		}
+	}
+	return true;
+}

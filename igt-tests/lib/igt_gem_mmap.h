@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copyright © 2026 drm-gem-populate developers
+ *
+ * CPU mmaps of GEM buffer objects on every driver that has them: one BO
+ * creation and mmap-offset path per driver (i915, msm, panfrost, vc4, and
+ * dumb buffers for vgem, virtio-gpu, bochs and any other), a loop over the
+ * devices present for one dynamic subtest per driver, and page-fault
+ * counting.
+ */
+#ifndef IGT_GEM_MMAP_H
+#define IGT_GEM_MMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* DRM_CAP_GEM_MMAP_ADVICE: new with the populate and advice hooks. */
+#ifndef DRM_CAP_GEM_MMAP_ADVICE
+#define DRM_CAP_GEM_MMAP_ADVICE		0x16
+#define  DRM_GEM_MMAP_ADVICE_POPULATE	(1 << 0)
+#define  DRM_GEM_MMAP_ADVICE_PURGEABLE	(1 << 1)
+#endif
+
+struct igt_gem_mmap_bo {
+	int fd;
+	uint32_t handle;
+	uint64_t size;		/* whole BO, as created */
+	uint64_t offset;	/* fake mmap offset */
+};
+
+/* The drivers igt_gem_mmap_next_device() opens, in this order. */
+extern const unsigned int igt_gem_mmap_num_drivers;
+
+int igt_gem_mmap_next_device(unsigned int *idx, char *name, size_t len);
+
+/**
+ * for_each_gem_mmap_device:
+ * @idx: unsigned int iterator
+ * @fd: int, the open device
+ * @name: char[32], the driver's name, for igt_dynamic_f()
+ *
+ * Opens one device of each driver present (i915, msm, panfrost, vc4, vgem,
+ * virtio-gpu, then any other with dumb buffers, such as bochs), each driver
+ * once. The body owns @fd and must close it.
+ */
+#define for_each_gem_mmap_device(idx, fd, name) \
+	for ((idx) = 0; ((fd) = igt_gem_mmap_next_device(&(idx), (name), \
+							 sizeof(name))) >= 0;)
+
+uint64_t igt_gem_mmap_advice_caps(int fd);
+void igt_gem_mmap_bo_create(int fd, uint64_t size, struct igt_gem_mmap_bo *bo);
+void igt_gem_mmap_bo_destroy(struct igt_gem_mmap_bo *bo);
+void *__igt_gem_mmap_bo_map(const struct igt_gem_mmap_bo *bo, int prot,
+			    int flags);
+void *igt_gem_mmap_bo_map(const struct igt_gem_mmap_bo *bo, int prot,
+			  int flags);
+unsigned int igt_gem_mmap_fault_pages(int fd);
+
+enum igt_gem_mmap_touch {
+	IGT_GEM_MMAP_READ,
+	IGT_GEM_MMAP_WRITE,
+	IGT_GEM_MMAP_RMW,
+};
+
+long igt_gem_mmap_touch_faults(void *ptr, size_t len,
+			       enum igt_gem_mmap_touch how);
+void igt_gem_mmap_fill(void *ptr, size_t len, uint32_t seed);
+bool igt_gem_mmap_check(const void *ptr, size_t len, uint32_t seed);
+
+#endif /* IGT_GEM_MMAP_H */
