@@ -38,8 +38,6 @@ static const struct {
 	{ DRIVER_ANY, NULL },
 };
 
-const unsigned int igt_gem_mmap_num_drivers = ARRAY_SIZE(drivers);
-
 static void driver_name(int fd, char *name, size_t len)
 {
 	drmVersionPtr v = drmGetVersion(fd);

@@ -29,9 +29,6 @@ struct igt_gem_mmap_bo {
 	uint64_t offset;	/* fake mmap offset */
 };
 
-/* The drivers igt_gem_mmap_next_device() opens, in this order. */
-extern const unsigned int igt_gem_mmap_num_drivers;
-
 int igt_gem_mmap_next_device(unsigned int *idx, char *name, size_t len);
 
 /**
