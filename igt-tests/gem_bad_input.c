@@ -797,45 +797,71 @@ TEST_F(bad, madvise_other_advice)
 }
 
 /*
- * virtio_gpu, a populate-only driver: the coverage and permission checks
- * still come first (PROT_READ: EACCES, half the object: EINVAL), then
- * MADV_FREE and MADV_REMOVE fail with EOPNOTSUPP; MADV_WILLNEED returns 0,
- * and posix_fadvise() returns 0 as on 6.12 (a device without purgeable
- * objects ignores it, as any file without a page cache); the data stays.
+ * Populate-only drivers (no purgeable objects: virtio_gpu on the shmem
+ * helpers, bochs with TTM in VRAM, qxl with TTM in system memory): populating
+ * for write a read-only mapping is EINVAL, past the mapping ENOMEM; the
+ * coverage and permission checks of advice still come first (PROT_READ:
+ * EACCES, half the object: EINVAL), then MADV_FREE and MADV_REMOVE fail with
+ * EOPNOTSUPP; MADV_WILLNEED returns 0, and posix_fadvise() returns 0 as on
+ * 6.12 (a device without purgeable objects ignores it, as any file without a
+ * page cache); the data stays.
  */
+static void populate_only(struct __test_metadata *_metadata, const char *driver)
+{
+	struct drmtest_bo bo;
+	size_t ps = drmtest_page_size();
+	int fd, ret;
+	char *p;
+
+	fd = drmtest_open_driver(driver);
+	if (fd < 0)
+		SKIP(return, "no %s device", driver);
+	ret = drmtest_bo_create(fd, BO_SIZE, &bo);
+	ASSERT_EQ(0, ret) TH_LOG("%s dumb buffer: %s", driver, strerror(-ret));
+	p = map_bo(_metadata, &bo, NULL, PROT_READ, MAP_SHARED);
+	EXPECT_MADV(EINVAL, p, bo.size, MADV_POPULATE_WRITE, driver);
+	EXPECT_MADV(0, p, bo.size, MADV_POPULATE_READ, driver);
+	EXPECT_MADV(EACCES, p, bo.size, MADV_FREE, driver);
+	EXPECT_MADV(EACCES, p, bo.size, MADV_REMOVE, driver);
+	munmap(p, bo.size);
+
+	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
+	drmtest_fill_pattern(p, 0, bo.size / ps, seed_of(&bo));
+	munmap(p + bo.size - ps, ps);
+	EXPECT_MADV(ENOMEM, p, bo.size, MADV_POPULATE_WRITE, driver);
+	EXPECT_MADV(EINVAL, p, bo.size / 2, MADV_FREE, driver);
+	EXPECT_MADV(EINVAL, p, bo.size / 2, MADV_REMOVE, driver);
+	munmap(p, bo.size);
+
+	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
+	EXPECT_MADV(EOPNOTSUPP, p, bo.size, MADV_FREE, driver);
+	EXPECT_MADV(EOPNOTSUPP, p, bo.size, MADV_REMOVE, driver);
+	EXPECT_FADV(0, fd, bo.offset, 0, POSIX_FADV_DONTNEED, driver);
+	EXPECT_MADV(0, p, bo.size, MADV_WILLNEED, driver);
+	EXPECT_FADV(0, fd, bo.offset, 0, POSIX_FADV_WILLNEED, driver);
+	assert_pattern(_metadata, p, 0, bo.size / ps, seed_of(&bo),
+		       "after refused advice");
+	munmap(p, bo.size);
+	drmtest_bo_destroy(&bo);
+	close(fd);
+}
+
 /* TEST()'s wrapper does not use its variant argument. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 TEST(virtio_gpu_populate_only)
 {
-	struct drmtest_bo bo;
-	int fd, ret;
-	char *p;
+	populate_only(_metadata, "virtio_gpu");
+}
 
-	fd = drmtest_open_driver("virtio_gpu");
-	if (fd < 0)
-		SKIP(return, "no virtio_gpu device");
-	ret = drmtest_bo_create(fd, BO_SIZE, &bo);
-	ASSERT_EQ(0, ret) TH_LOG("virtio_gpu dumb buffer: %s", strerror(-ret));
-	p = map_bo(_metadata, &bo, NULL, PROT_READ, MAP_SHARED);
-	EXPECT_MADV(EACCES, p, bo.size, MADV_FREE, "virtio_gpu PROT_READ");
-	EXPECT_MADV(EACCES, p, bo.size, MADV_REMOVE, "virtio_gpu PROT_READ");
-	munmap(p, bo.size);
+TEST(bochs_populate_only)
+{
+	populate_only(_metadata, "bochs-drm");
+}
 
-	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
-	drmtest_fill_pattern(p, 0, bo.size / drmtest_page_size(), seed_of(&bo));
-	EXPECT_MADV(EINVAL, p, bo.size / 2, MADV_FREE, "virtio_gpu half");
-	EXPECT_MADV(EINVAL, p, bo.size / 2, MADV_REMOVE, "virtio_gpu half");
-	EXPECT_MADV(EOPNOTSUPP, p, bo.size, MADV_FREE, "virtio_gpu");
-	EXPECT_MADV(EOPNOTSUPP, p, bo.size, MADV_REMOVE, "virtio_gpu");
-	EXPECT_FADV(0, fd, bo.offset, 0, POSIX_FADV_DONTNEED, "virtio_gpu");
-	EXPECT_MADV(0, p, bo.size, MADV_WILLNEED, "virtio_gpu");
-	EXPECT_FADV(0, fd, bo.offset, 0, POSIX_FADV_WILLNEED, "virtio_gpu");
-	assert_pattern(_metadata, p, 0, bo.size / drmtest_page_size(),
-		       seed_of(&bo), "virtio_gpu after refused advice");
-	munmap(p, bo.size);
-	drmtest_bo_destroy(&bo);
-	close(fd);
+TEST(qxl_populate_only)
+{
+	populate_only(_metadata, "qxl");
 }
 #pragma GCC diagnostic pop
 

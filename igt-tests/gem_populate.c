@@ -26,7 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <xf86drm.h>
+#include <xf86drmMode.h>
 
 #include "drmtest.h"
 #include "drmtest_harness.h"
@@ -69,6 +73,12 @@ FIXTURE_VARIANT_ADD(populate, virtio_gpu) {
 
 FIXTURE_VARIANT_ADD(populate, bochs) {
 	.driver = "bochs-drm",
+	.fault_pages = 16,
+};
+
+/* TTM in system memory: qxl's dumb buffers are placed in TTM_PL_SYSTEM. */
+FIXTURE_VARIANT_ADD(populate, qxl) {
+	.driver = "qxl",
 	.fault_pages = 16,
 };
 
@@ -632,5 +642,117 @@ TEST_F(populate, cap_reports_populate)
 		TH_LOG("DRM_CAP_GEM_MMAP_ADVICE is %#llx, POPULATE bit clear",
 		       (unsigned long long)v);
 }
+
+/*
+ * Pages of VRAM in use on the device of DRM fd @fd, from its debugfs
+ * "vram-mm" (the VRAM helper's range manager: "total: N, used N free N"),
+ * or -1.
+ */
+static long vram_used(int fd)
+{
+	char path[64], line[256];
+	struct stat st;
+	long used = -1;
+	FILE *f;
+
+	if (fstat(fd, &st))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%u/vram-mm",
+		 minor(st.st_rdev));
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "total:", 6))
+			sscanf(line, "total: %*u, used %ld", &used);
+	fclose(f);
+	return used;
+}
+
+/*
+ * bochs keeps dumb buffers in system memory until one is scanned out, which
+ * pins it in VRAM (debugfs vram-mm shows it move in): then populate maps the
+ * PCI BAR, in runs of page frames (drm_gem_ttm_populate(); KUnit checks the
+ * page frames). A buffer set as a CRTC's framebuffer keeps what was written
+ * to it before the move, is mapped by MAP_POPULATE and MADV_POPULATE_WRITE,
+ * and costs no fault afterwards.
+ */
+/* TEST()'s wrapper does not use its variant argument. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+TEST(bochs_vram_scanout)
+{
+	const uint32_t seed = 0x5c000000;
+	uint32_t fb, conn_id, crtc_id, handle, pitch;
+	uint64_t size, offset;
+	drmModeConnector *conn = NULL;
+	drmModeModeInfo mode;
+	struct drmtest_bo bo;
+	drmModeRes *res;
+	long npages, faults, vram;
+	int fd, i, ret;
+	char *p;
+
+	fd = drmtest_open_driver("bochs-drm");
+	if (fd < 0)
+		SKIP(return, "no bochs-drm device");
+	if (drmSetMaster(fd))
+		SKIP(return, "not DRM master: %s", strerror(errno));
+	res = drmModeGetResources(fd);
+	ASSERT_NE(NULL, res);
+	for (i = 0; i < res->count_connectors && !conn; i++) {
+		conn = drmModeGetConnector(fd, res->connectors[i]);
+		if (conn && (conn->connection != DRM_MODE_CONNECTED || !conn->count_modes)) {
+			drmModeFreeConnector(conn);
+			conn = NULL;
+		}
+	}
+	ASSERT_NE(NULL, conn) TH_LOG("no connected bochs connector with a mode");
+	ASSERT_LT(0, res->count_crtcs);
+	mode = conn->modes[0];
+	conn_id = conn->connector_id;
+	crtc_id = res->crtcs[0];
+	drmModeFreeConnector(conn);
+	drmModeFreeResources(res);
+
+	ret = drmModeCreateDumbBuffer(fd, mode.hdisplay, mode.vdisplay, 32, 0,
+				      &handle, &pitch, &size);
+	ASSERT_EQ(0, ret) TH_LOG("dumb buffer: %s", strerror(errno));
+	ASSERT_EQ(0, drmModeMapDumbBuffer(fd, handle, &offset));
+	bo = (struct drmtest_bo){ .fd = fd, .handle = handle, .pitch = pitch,
+				  .size = size, .offset = offset };
+	npages = size / drmtest_page_size();
+
+	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
+	drmtest_fill_pattern(p, 0, npages, seed);
+	ASSERT_EQ(0, munmap(p, size));
+
+	vram = vram_used(fd);
+	ASSERT_LE(0, vram) TH_LOG("no debugfs vram-mm for the bochs device");
+	ASSERT_EQ(0, drmModeAddFB(fd, mode.hdisplay, mode.vdisplay, 24, 32, pitch,
+				  handle, &fb));
+	ret = drmModeSetCrtc(fd, crtc_id, fb, 0, 0, &conn_id, 1, &mode);
+	ASSERT_EQ(0, ret) TH_LOG("scanning the buffer out: %s", strerror(errno));
+	ASSERT_LE(vram + npages, vram_used(fd))
+		TH_LOG("the scanned-out buffer did not move into VRAM");
+
+	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED | MAP_POPULATE);
+	faults = drmtest_touch_faults(p, size, DRMTEST_TOUCH_READ);
+	EXPECT_EQ(0, faults) TH_LOG("%ld faults after MAP_POPULATE", faults);
+	assert_pattern(_metadata, p, 0, npages, seed, "scanned-out buffer");
+	ASSERT_EQ(0, munmap(p, size));
+
+	p = map_bo(_metadata, &bo, NULL, RW, MAP_SHARED);
+	ASSERT_MADV(0, p, size, MADV_POPULATE_WRITE, "scanned-out buffer");
+	faults = drmtest_touch_faults(p, size, DRMTEST_TOUCH_RMW);
+	EXPECT_EQ(0, faults) TH_LOG("%ld faults after MADV_POPULATE_WRITE", faults);
+	assert_pattern(_metadata, p, 0, npages, seed, "after MADV_POPULATE_WRITE");
+	ASSERT_EQ(0, munmap(p, size));
+
+	drmModeRmFB(fd, fb);
+	drmModeDestroyDumbBuffer(fd, handle);
+	close(fd);
+}
+#pragma GCC diagnostic pop
 
 TEST_HARNESS_MAIN

@@ -11,8 +11,8 @@
  *   map_populate         mmap(MAP_POPULATE), write every page
  *   madv_populate_write  mmap(), madvise(MADV_POPULATE_WRITE), write every page
  *
- * on the GEM devices vgem, virtio_gpu and bochs-drm (dumb buffers) and, as a
- * reference, on anonymous memory ("anon", MAP_PRIVATE) and on a memfd
+ * on the GEM devices vgem, virtio_gpu, bochs-drm and qxl (dumb buffers) and,
+ * as a reference, on anonymous memory ("anon", MAP_PRIVATE) and on a memfd
  * ("memfd", shmem, MAP_SHARED). Wall time (CLOCK_MONOTONIC) and ru_minflt
  * are taken around the whole section and around the writes alone. Methods
  * and sizes are interleaved within each repetition (round robin, with a
@@ -49,7 +49,6 @@
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define KiB		((uint64_t)1 << 10)
-#define MiB		((uint64_t)1 << 20)
 #define MAX_SIZES	32
 #define BIG_SIZE	(64 * MiB)	/* from here on, big_reps repetitions */
 
@@ -73,6 +72,7 @@ static struct target targets[] = {
 	{ .name = "vgem", .backing = BACKING_GEM },
 	{ .name = "virtio_gpu", .backing = BACKING_GEM },
 	{ .name = "bochs-drm", .backing = BACKING_GEM },
+	{ .name = "qxl", .backing = BACKING_GEM },
 	{ .name = "anon", .backing = BACKING_ANON },
 	{ .name = "memfd", .backing = BACKING_MEMFD },
 };
@@ -803,7 +803,7 @@ static void usage(FILE *f, const char *argv0)
 		"  sizes take K/M/G suffixes; default 4K,16K,...,256M (powers of 4)\n"
 		"  --reps N      repetitions (default 11); sizes >= 64M get --big-reps (default 7)\n"
 		"  --prefilled   allocate the pages first (untimed map + write): mapping cost only\n"
-		"  --devices     of vgem,virtio_gpu,bochs-drm,anon,memfd (default all)\n"
+		"  --devices     of vgem,virtio_gpu,bochs-drm,qxl,anon,memfd (default all)\n"
 		"  --smoke       4K,64K,1M,4M, 3 reps; TAP verdict on the minor faults\n",
 		argv0);
 }
