@@ -26,7 +26,7 @@
 
 static const struct {
 	unsigned int chipset;
-	const char *name;	/* NULL: any other driver (dumb buffers) */
+	const char *name;
 } drivers[] = {
 	{ DRIVER_INTEL, "i915" },
 	{ DRIVER_MSM, "msm" },
@@ -35,8 +35,10 @@ static const struct {
 	{ DRIVER_VGEM, "vgem" },
 	{ DRIVER_VIRTIO, "virtio_gpu" },
 	{ DRIVER_VKMS, "vkms" },
-	{ DRIVER_ANY, NULL },
 };
+
+/* Card nodes tried for the other drivers (dumb buffers). */
+#define MAX_OTHER_CARDS	16
 
 static void driver_name(int fd, char *name, size_t len)
 {
@@ -47,35 +49,73 @@ static void driver_name(int fd, char *name, size_t len)
 	drmFreeVersion(v);
 }
 
+/* DRM fd of card node /dev/dri/card@card, of any driver, or -1. */
+static int open_card(unsigned int card)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/dev/dri/card%u", card);
+	return __drm_open_device(path, DRIVER_ANY);
+}
+
+/* Whether @name is a driver of drivers[], or that of another card before @card. */
+static bool seen_before(const char *name, unsigned int card)
+{
+	char other[32];
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(drivers); i++) {
+		if (!strcmp(drivers[i].name, name))
+			return true;
+	}
+	for (unsigned int n = 0; n < card; n++) {
+		int fd = open_card(n);
+
+		if (fd < 0)
+			continue;
+		driver_name(fd, other, sizeof(other));
+		close(fd);
+		if (!strcmp(other, name))
+			return true;
+	}
+	return false;
+}
+
 /**
  * igt_gem_mmap_next_device:
  * @idx: iterator, 0 on the first call
  * @name: out, the driver's name
  * @len: size of @name
  *
- * The iterator behind for_each_gem_mmap_device(). Returns an open DRM fd of
- * the next driver present, or -1 at the end.
+ * The iterator behind for_each_gem_mmap_device(): the drivers with BO
+ * ioctls of their own, vgem, virtio-gpu and vkms, then one card of each
+ * other driver (dumb buffers). Returns an open DRM fd of the next driver
+ * present, or -1 at the end.
  */
 int igt_gem_mmap_next_device(unsigned int *idx, char *name, size_t len)
 {
-	while (*idx < ARRAY_SIZE(drivers)) {
-		unsigned int i = (*idx)++;
-		bool seen = false;
-		int fd;
+	int fd;
 
-		fd = __drm_open_driver(drivers[i].chipset);
+	while (*idx < ARRAY_SIZE(drivers)) {
+		fd = __drm_open_driver(drivers[(*idx)++].chipset);
+		if (fd >= 0) {
+			driver_name(fd, name, len);
+			return fd;
+		}
+	}
+	/* Then one card of each other driver, such as bochs and qxl. */
+	while (*idx >= ARRAY_SIZE(drivers) &&
+	       *idx < ARRAY_SIZE(drivers) + MAX_OTHER_CARDS) {
+		unsigned int card = (*idx)++ - ARRAY_SIZE(drivers);
+
+		fd = open_card(card);
 		if (fd < 0)
 			continue;
 		driver_name(fd, name, len);
-		/* DRIVER_ANY may find a driver of the list again. */
-		for (unsigned int j = 0; !drivers[i].name && j < i; j++)
-			seen |= drivers[j].name && !strcmp(drivers[j].name, name);
-		if (seen) {
-			close(fd);
-			continue;
-		}
-		return fd;
+		if (!seen_before(name, card))
+			return fd;
+		close(fd);
 	}
+	*idx = ARRAY_SIZE(drivers) + MAX_OTHER_CARDS;
 
 	return -1;
 }

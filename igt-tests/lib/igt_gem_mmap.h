@@ -4,8 +4,8 @@
  *
  * CPU mmaps of GEM buffer objects on every driver that has them: one BO
  * creation and mmap-offset path per driver (i915, msm, panfrost, vc4, and
- * dumb buffers for vgem, virtio-gpu, bochs and any other), a loop over the
- * devices present for one dynamic subtest per driver, and page-fault
+ * dumb buffers for vgem, virtio-gpu, bochs, qxl and any other), a loop over
+ * the devices present for one dynamic subtest per driver, and page-fault
  * counting.
  */
 #ifndef IGT_GEM_MMAP_H
@@ -38,8 +38,9 @@ int igt_gem_mmap_next_device(unsigned int *idx, char *name, size_t len);
  * @name: char[32], the driver's name, for igt_dynamic_f()
  *
  * Opens one device of each driver present (i915, msm, panfrost, vc4, vgem,
- * virtio-gpu, then any other with dumb buffers, such as bochs), each driver
- * once. The body owns @fd and must close it.
+ * virtio-gpu, vkms, then one card of each other driver with dumb buffers,
+ * such as bochs and qxl), each driver once. The body owns @fd and must close
+ * it.
  */
 #define for_each_gem_mmap_device(idx, fd, name) \
 	for ((idx) = 0; ((fd) = igt_gem_mmap_next_device(&(idx), (name), \
