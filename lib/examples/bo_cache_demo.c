@@ -21,7 +21,12 @@
  * 4) of MemTotal anonymously and touches every page, and volunteers for the
  * OOM killer (oom_score_adj 1000): beyond RAM, reclaim must run every
  * shrinker before the OOM killer ends the child, so purgeable BOs are
- * purged for certain, where less pressure may leave them all alone.
+ * purged for certain, where less pressure may leave them all alone. The
+ * child stops early, on a machine without swap, once Shmem in
+ * /proc/meminfo has fallen by one BO (shmem-backed drivers such as vgem: a
+ * BO was purged; with swap, shmem also falls as pages are swapped out):
+ * there, the way to the OOM killer is minutes of thrashing on the page
+ * cache of executables on a slow machine, long enough to time out a run.
  *
  * Exit status: 0 every test passed, 1 one failed, 77 skipped (no such
  * device, no purgeable advice), 2 usage.
@@ -102,16 +107,19 @@ static int open_driver(const char *driver)
 	return -1;
 }
 
-static uint64_t mem_total(void)
+/* A /proc/meminfo field ("MemTotal", "Shmem", ...) in bytes; 0 if none. */
+static uint64_t meminfo(const char *field)
 {
 	unsigned long long kib = 0;
+	size_t n = strlen(field);
 	char line[128];
 	FILE *f = fopen("/proc/meminfo", "r");
 
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "MemTotal: %llu kB", &kib) == 1)
+		if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, "%llu kB", &kib) == 1)
 			break;
 	}
 	fclose(f);
@@ -122,11 +130,13 @@ static uint64_t mem_total(void)
  * The pressure child (run as a fresh exec of this program, so that it holds
  * neither the DRM fd nor the BO mappings).
  */
-static int pressure_child(double fraction)
+static int pressure_child(double fraction, uint64_t bo_size)
 {
-	const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t len = (size_t)((double)mem_total() * fraction) & ~(page - 1);
+	const size_t page = (size_t)sysconf(_SC_PAGESIZE), step = 4 << 20;
+	size_t len = (size_t)((double)meminfo("MemTotal") * fraction) & ~(page - 1);
+	const uint64_t shmem = meminfo("SwapTotal") ? 0 : meminfo("Shmem");
 	FILE *f = fopen("/proc/self/oom_score_adj", "w");
+	size_t off;
 	char *p;
 
 	if (f) {
@@ -141,21 +151,27 @@ static int pressure_child(double fraction)
 		perror("pressure: mmap");
 		return 1;
 	}
-	for (size_t off = 0; off < len; off += page)
+	for (off = 0; off < len; off += page) {
 		p[off] = 1;
-	printf("# pressure: touched %zu MiB\n", len >> 20);
+		if (shmem && off % step == 0 &&
+		    meminfo("Shmem") + bo_size <= shmem)
+			break;
+	}
+	printf("# pressure: touched %zu MiB%s\n", off >> 20,
+	       off < len ? ", stopped: Shmem fell by a BO" : "");
 	return 0;
 }
 
-static void run_pressure(const char *argv0, double fraction)
+static void run_pressure(const char *argv0, double fraction, uint64_t bo_size)
 {
-	char arg[32];
+	char arg[32], size[32];
 	int status;
 	pid_t pid;
 
 	snprintf(arg, sizeof(arg), "%.6f", fraction);
-	printf("# pressure: %.0f%% of MemTotal (%" PRIu64 " MiB)\n",
-	       fraction * 100, mem_total() >> 20);
+	snprintf(size, sizeof(size), "%" PRIu64, bo_size);
+	printf("# pressure: up to %.0f%% of MemTotal (%" PRIu64 " MiB)\n",
+	       fraction * 100, meminfo("MemTotal") >> 20);
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0) {
@@ -163,8 +179,8 @@ static void run_pressure(const char *argv0, double fraction)
 		return;
 	}
 	if (pid == 0) {
-		execl("/proc/self/exe", argv0, "--pressure-child", arg,
-		      (char *)NULL);
+		execl("/proc/self/exe", argv0, "--size", size,
+		      "--pressure-child", arg, (char *)NULL);
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) < 0)
@@ -273,7 +289,7 @@ int main(int argc, char **argv)
 		case 'n': count = strtoul(optarg, NULL, 0); break;
 		case 's': size = strtoull(optarg, NULL, 0); break;
 		case 'p': fraction = strtod(optarg, NULL); break;
-		case 'c': return pressure_child(strtod(optarg, NULL));
+		case 'c': return pressure_child(strtod(optarg, NULL), size);
 		default: usage(argv[0]);
 		}
 	}
@@ -345,7 +361,7 @@ int main(int argc, char **argv)
 	half = count / 2;
 	bad = alloc_all(cache, bos, half, size);
 	sa = bo_cache_get_stats(cache);
-	run_pressure(argv[0], fraction);
+	run_pressure(argv[0], fraction, size);
 	for (unsigned long i = 0; i < half; i++)
 		lost += bos[i] && !check_pattern(bos[i]);
 	bad += alloc_all(cache, bos + half, count - half, size);
