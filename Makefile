@@ -10,6 +10,7 @@
 #   make vm CMD=...   boot the kernel and run CMD in the guest
 #   make refresh      write build/linux's commits back into patches/ + overlay
 #   make export       git format-patch set and cover letter in build/export/
+#   make export-igt   the IGT tests as a "PATCH i-g-t" series in build/export-igt/
 #   make bisect-check build every prefix of the series (on demand, slow)
 #   make bench        populate benchmark, one guest boot -> build/bench/ (ratios.md, bench.png)
 #   make stress-long  gem_stress --long (1e6 operations) on the debug kernel
@@ -18,7 +19,7 @@
 CONFIG ?= full
 CMD ?= sh -c 'uname -a; ls -l /dev/dri'
 
-.PHONY: all demo check lint assemble kernel tests vm refresh export bisect-check bench \
+.PHONY: all demo check lint assemble kernel tests vm refresh export export-igt bisect-check bench \
 	stress-long pressure clean
 all: demo
 
@@ -48,6 +49,9 @@ refresh:
 
 export:
 	tools/export
+
+export-igt:
+	tools/export-igt
 
 bisect-check:
 	tools/bisect-check $(CONFIG)

@@ -241,38 +241,6 @@ static unsigned long ttm_bo_vm_test_mmap(struct kunit *test, unsigned long flags
 	return addr;
 }
 
-struct ttm_bo_vm_pte {
-	unsigned long pfn;
-	pgprot_t prot;
-	bool present, writable;
-};
-
-/* Read the page-table entries of [addr, addr + npages) of @mm. */
-static int ttm_bo_vm_test_ptes(struct mm_struct *mm, unsigned long addr,
-			       int npages, struct ttm_bo_vm_pte *ptes)
-{
-	int i, present = 0;
-
-	mmap_read_lock(mm);
-	for (i = 0; i < npages; i++) {
-		struct follow_pfnmap_args args = { .address = addr + i * PAGE_SIZE };
-
-		memset(&ptes[i], 0, sizeof(ptes[i]));
-		args.vma = vma_lookup(mm, args.address);
-		if (!args.vma || follow_pfnmap_start(&args))
-			continue;
-		ptes[i].present = true;
-		ptes[i].pfn = args.pfn;
-		ptes[i].prot = args.pgprot;
-		ptes[i].writable = args.writable;
-		follow_pfnmap_end(&args);
-		present++;
-	}
-	mmap_read_unlock(mm);
-
-	return present;
-}
-
 /* The page frame that page @i of the BO is at. */
 static unsigned long ttm_bo_vm_test_pfn(struct ttm_bo_vm_test *t, int i)
 {
@@ -301,7 +269,7 @@ static unsigned long ttm_bo_vm_test_cache_bits(pgprot_t prot)
 static void ttm_bo_vm_test_populate(struct kunit *test)
 {
 	struct ttm_bo_vm_test *t = test->priv;
-	struct ttm_bo_vm_pte *pop, *flt;
+	struct drm_kunit_user_pte *pop, *flt;
 	unsigned long addr, faulted;
 	int i;
 
@@ -311,17 +279,17 @@ static void ttm_bo_vm_test_populate(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, flt);
 
 	addr = ttm_bo_vm_test_mmap(test, MAP_POPULATE);
-	KUNIT_EXPECT_EQ(test, ttm_bo_vm_test_ptes(current->mm, addr, BO_PAGES, pop),
+	KUNIT_EXPECT_EQ(test, drm_kunit_helper_user_ptes(addr, BO_PAGES, pop),
 			BO_PAGES);
 
 	faulted = ttm_bo_vm_test_mmap(test, 0);
-	KUNIT_EXPECT_EQ(test, ttm_bo_vm_test_ptes(current->mm, faulted, BO_PAGES, flt), 0);
+	KUNIT_EXPECT_EQ(test, drm_kunit_helper_user_ptes(faulted, BO_PAGES, flt), 0);
 	for (i = 0; i < BO_PAGES; i++) {
 		u32 __maybe_unused val;
 
 		KUNIT_ASSERT_EQ(test, get_user(val, (u32 __user *)(faulted + i * PAGE_SIZE)), 0);
 	}
-	KUNIT_EXPECT_EQ(test, ttm_bo_vm_test_ptes(current->mm, faulted, BO_PAGES, flt),
+	KUNIT_EXPECT_EQ(test, drm_kunit_helper_user_ptes(faulted, BO_PAGES, flt),
 			BO_PAGES);
 
 	for (i = 0; i < BO_PAGES; i++) {
@@ -353,7 +321,7 @@ static void ttm_bo_vm_test_populate(struct kunit *test)
 static void ttm_bo_vm_test_populate_part(struct kunit *test)
 {
 	struct ttm_bo_vm_test *t = test->priv;
-	struct ttm_bo_vm_pte ptes[BO_PAGES];
+	struct drm_kunit_user_pte ptes[BO_PAGES];
 	unsigned long addr;
 	int i;
 
@@ -361,7 +329,7 @@ static void ttm_bo_vm_test_populate_part(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vm_munmap(addr, 2 * PAGE_SIZE), 0);
 	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, addr + 4 * PAGE_SIZE,
 					 4 * PAGE_SIZE, MADV_POPULATE_READ), 0);
-	KUNIT_EXPECT_EQ(test, ttm_bo_vm_test_ptes(current->mm, addr, BO_PAGES, ptes), 4);
+	KUNIT_EXPECT_EQ(test, drm_kunit_helper_user_ptes(addr, BO_PAGES, ptes), 4);
 	for (i = 0; i < BO_PAGES; i++) {
 		KUNIT_EXPECT_EQ_MSG(test, ptes[i].present, i >= 4 && i < 8,
 				    "page %d", i);
@@ -408,7 +376,7 @@ static const struct dma_fence_ops ttm_bo_vm_fence_ops = {
 static int ttm_bo_vm_signaller_fn(void *data)
 {
 	struct ttm_bo_vm_signaller *s = data;
-	struct ttm_bo_vm_pte ptes[BO_PAGES];
+	struct drm_kunit_user_pte ptes[BO_PAGES];
 	int i;
 
 	wait_for_completion(&s->started);
@@ -424,7 +392,7 @@ static int ttm_bo_vm_signaller_fn(void *data)
 	if (s->waited) {
 		/* Nothing else uses the test's mm. */
 		s->lock_free = !rwsem_is_locked(&s->mm->mmap_lock);
-		s->mapped = ttm_bo_vm_test_ptes(s->mm, s->addr, BO_PAGES, ptes);
+		s->mapped = drm_kunit_helper_mm_ptes(s->mm, s->addr, BO_PAGES, ptes);
 	}
 	dma_fence_signal(&s->fence);
 
@@ -439,7 +407,7 @@ static int ttm_bo_vm_signaller_fn(void *data)
 static void ttm_bo_vm_test_wait_fence(struct kunit *test)
 {
 	struct ttm_bo_vm_test *t = test->priv;
-	struct ttm_bo_vm_pte ptes[BO_PAGES];
+	struct drm_kunit_user_pte ptes[BO_PAGES];
 	struct ttm_bo_vm_signaller *s;
 	struct task_struct *thread;
 	int ret;
@@ -481,7 +449,7 @@ static void ttm_bo_vm_test_wait_fence(struct kunit *test)
 			      "populate held the mmap_lock while waiting for the fence");
 	KUNIT_EXPECT_EQ(test, s->mapped, 0);
 	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(&s->fence));
-	KUNIT_EXPECT_EQ(test, ttm_bo_vm_test_ptes(current->mm, s->addr, BO_PAGES, ptes),
+	KUNIT_EXPECT_EQ(test, drm_kunit_helper_user_ptes(s->addr, BO_PAGES, ptes),
 			BO_PAGES);
 	dma_fence_put(&s->fence);
 }

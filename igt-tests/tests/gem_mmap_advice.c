@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright © 2026 drm-gem-populate developers
+ */
+
+/**
+ * TEST: gem mmap advice
+ * Category: Core
+ * Mega feature: General Core features
+ * Sub-category: Memory management tests
+ * Functionality: madvise
+ * Description: Purgeable buffer objects through the standard calls, on every
+ *   driver whose DRM_CAP_GEM_MMAP_ADVICE has the PURGEABLE bit: madvise() on
+ *   a shared mapping of a whole BO (MADV_FREE: purgeable, MADV_WILLNEED:
+ *   needed again, EFAULT if purged, MADV_REMOVE: purge now, MADV_DONTNEED:
+ *   only drop the page-table entries) and posix_fadvise() on the DRM fd at
+ *   the BO's mmap offset. The standard-call mirrors of gem_madvise,
+ *   vc4_purgeable_bo and msm_shrink's madvise subtests.
+ *
+ * SUBTEST: free-willneed-retained
+ * Description: MADV_FREE then MADV_WILLNEED keeps the contents.
+ *
+ * SUBTEST: free-then-shrink-purges
+ * Description: Reclaim purges a purgeable BO, and only it.
+ *
+ * SUBTEST: remove-sigbus
+ * Description: After MADV_REMOVE, every access raises SIGBUS.
+ *
+ * SUBTEST: remove-new-mapping-sigbus
+ * Description: New mappings of a purged BO, dma-buf ones included, raise
+ *   SIGBUS.
+ *
+ * SUBTEST: remove-willneed-efault
+ * Description: MADV_WILLNEED and POSIX_FADV_WILLNEED on a purged BO fail
+ *   with EFAULT.
+ *
+ * SUBTEST: remove-populate-efault
+ * Description: MADV_POPULATE_* on a purged BO fail with EFAULT.
+ *
+ * SUBTEST: dontneed-keeps-contents
+ * Description: MADV_DONTNEED drops the entries of its range only, and keeps
+ *   the contents.
+ *
+ * SUBTEST: partial-range-einval
+ * Description: Advice on less than a whole BO fails with EINVAL and changes
+ *   nothing.
+ *
+ * SUBTEST: readonly-mapping-eacces
+ * Description: MADV_FREE and MADV_REMOVE need a writable mapping.
+ *
+ * SUBTEST: shared-bo-ebusy
+ * Description: A BO exported as a dma-buf or flinked cannot be made
+ *   purgeable or purged.
+ *
+ * SUBTEST: fadvise-unmapped
+ * Description: posix_fadvise() on the DRM fd advises BOs without mappings.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "igt.h"
+#include "igt_gem_mmap.h"
+
+IGT_TEST_DESCRIPTION("Purgeable GEM buffer objects through madvise() and posix_fadvise().");
+
+#define BO_SIZE		(1024 * 1024)	/* 256 pages */
+#define PAGE		4096
+#define RW		(PROT_READ | PROT_WRITE)
+
+struct bo_test {
+	int fd;
+	struct igt_gem_mmap_bo bo;
+	unsigned int fault_pages;
+};
+
+static int madv(void *p, size_t len, int advice)
+{
+	return madvise(p, len, advice) ? errno : 0;
+}
+
+#define assert_madv(err, p, len, advice) do { \
+	int __want = (err), __e = madv((p), (len), (advice)); \
+	igt_assert_f(__e == __want, "madvise(" #advice "): %s, expected %s\n", \
+		     strerror(__e), strerror(__want)); \
+} while (0)
+
+#define assert_fadv(err, fd, off, len, advice) do { \
+	int __want = (err), __e = posix_fadvise((fd), (off), (len), (advice)); \
+	igt_assert_f(__e == __want, "posix_fadvise(" #advice "): %s, expected %s\n", \
+		     strerror(__e), strerror(__want)); \
+} while (0)
+
+static sigjmp_buf sigbus_jmp;
+
+static void sigbus_handler(int sig)
+{
+	siglongjmp(sigbus_jmp, sig);
+}
+
+/* The signal an access to @p raised: SIGBUS for a purged BO, 0 for none. */
+static int access_signal(void *p, bool write)
+{
+	struct sigaction sa = { .sa_handler = sigbus_handler }, bus, segv;
+	volatile uint32_t *u = p;
+	int sig;
+
+	sigaction(SIGBUS, &sa, &bus);
+	sigaction(SIGSEGV, &sa, &segv);
+	sig = sigsetjmp(sigbus_jmp, 1);
+	if (!sig) {
+		if (write)
+			*u = 0xdeadbeef;
+		else
+			(void)*u;
+	}
+	sigaction(SIGBUS, &bus, NULL);
+	sigaction(SIGSEGV, &segv, NULL);
+	return sig;
+}
+
+/* Reads and writes of the first, middle and last page must raise SIGBUS. */
+static void assert_sigbus(void *p, size_t size)
+{
+	size_t pages[] = { 0, size / PAGE / 2, size / PAGE - 1 };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(pages); i++) {
+		char *page = (char *)p + pages[i] * PAGE + 12;
+
+		igt_assert_eq(access_signal(page, false), SIGBUS);
+		igt_assert_eq(access_signal(page, true), SIGBUS);
+	}
+}
+
+/* Run every shrinker: vgem and the shmem helpers purge purgeable BOs. */
+static void shrink_all(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+	igt_require_f(fd >= 0, "cannot write /proc/sys/vm/drop_caches\n");
+	igt_assert_eq(write(fd, "2\n", 2), 2);
+	close(fd);
+}
+
+static void *map_filled(struct bo_test *t, uint32_t seed)
+{
+	void *p = igt_gem_mmap_bo_map(&t->bo, RW, MAP_SHARED);
+
+	igt_gem_mmap_fill(p, t->bo.size, seed);
+	return p;
+}
+
+static void test_free_willneed(struct bo_test *t)
+{
+	void *p = map_filled(t, 0x01000000);
+
+	assert_madv(0, p, t->bo.size, MADV_FREE);
+	assert_madv(0, p, t->bo.size, MADV_FREE);
+	assert_madv(0, p, t->bo.size, MADV_WILLNEED);
+	assert_madv(0, p, t->bo.size, MADV_WILLNEED);
+	igt_assert(igt_gem_mmap_check(p, t->bo.size, 0x01000000));
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+}
+
+static void test_free_shrink(struct bo_test *t)
+{
+	struct igt_gem_mmap_bo needed;
+	void *p, *q;
+
+	igt_gem_mmap_bo_create(t->fd, BO_SIZE, &needed);
+	q = igt_gem_mmap_bo_map(&needed, RW, MAP_SHARED);
+	igt_gem_mmap_fill(q, needed.size, 0x02800000);
+	p = map_filled(t, 0x02000000);
+	assert_madv(0, p, t->bo.size, MADV_FREE);
+	shrink_all();
+
+	assert_madv(EFAULT, p, t->bo.size, MADV_WILLNEED);
+	assert_sigbus(p, t->bo.size);
+	assert_madv(0, q, needed.size, MADV_WILLNEED);
+	igt_assert(igt_gem_mmap_check(q, needed.size, 0x02800000));
+	igt_assert_eq(munmap(q, needed.size), 0);
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+	igt_gem_mmap_bo_destroy(&needed);
+}
+
+static void test_remove_sigbus(struct bo_test *t)
+{
+	struct igt_gem_mmap_bo untouched;
+	void *p = map_filled(t, 0x03000000);
+
+	assert_madv(0, p, t->bo.size, MADV_REMOVE);
+	assert_sigbus(p, t->bo.size);
+	assert_madv(0, p, t->bo.size, MADV_REMOVE);
+	assert_sigbus(p, t->bo.size);
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+
+	igt_gem_mmap_bo_create(t->fd, BO_SIZE, &untouched);
+	p = igt_gem_mmap_bo_map(&untouched, RW, MAP_SHARED);
+	assert_madv(0, p, untouched.size, MADV_REMOVE);
+	assert_sigbus(p, untouched.size);
+	igt_assert_eq(munmap(p, untouched.size), 0);
+	igt_gem_mmap_bo_destroy(&untouched);
+}
+
+static void test_remove_new_mapping(struct bo_test *t)
+{
+	void *p = map_filled(t, 0x04000000);
+	int dmabuf;
+
+	assert_madv(0, p, t->bo.size, MADV_REMOVE);
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+
+	p = igt_gem_mmap_bo_map(&t->bo, RW, MAP_SHARED);
+	assert_sigbus(p, t->bo.size);
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+
+	p = igt_gem_mmap_bo_map(&t->bo, RW, MAP_SHARED | MAP_POPULATE);
+	assert_sigbus(p, t->bo.size);
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+
+	dmabuf = prime_handle_to_fd_for_mmap(t->fd, t->bo.handle);
+	igt_require_f(dmabuf >= 0, "no dma-buf mmap on this driver\n");
+	p = mmap(NULL, t->bo.size, RW, MAP_SHARED, dmabuf, 0);
+	igt_assert(p != MAP_FAILED);
+	assert_sigbus(p, t->bo.size);
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+	close(dmabuf);
+}
+
+static void test_remove_willneed(struct bo_test *t)
+{
+	void *p = map_filled(t, 0x05000000);
+
+	assert_madv(0, p, t->bo.size, MADV_FREE);
+	assert_madv(0, p, t->bo.size, MADV_REMOVE);
+	assert_madv(EFAULT, p, t->bo.size, MADV_WILLNEED);
+	assert_madv(EFAULT, p, t->bo.size, MADV_WILLNEED);
+	assert_madv(0, p, t->bo.size, MADV_FREE);
+	assert_madv(EFAULT, p, t->bo.size, MADV_WILLNEED);
+	assert_fadv(EFAULT, t->fd, t->bo.offset, 0, POSIX_FADV_WILLNEED);
+	assert_sigbus(p, t->bo.size);
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+}
+
+static void test_remove_populate(struct bo_test *t)
+{
+	void *p = map_filled(t, 0x06000000), *q;
+
+	assert_madv(0, p, t->bo.size, MADV_REMOVE);
+	assert_madv(EFAULT, p, t->bo.size, MADV_POPULATE_READ);
+	assert_madv(EFAULT, p, t->bo.size, MADV_POPULATE_WRITE);
+	assert_madv(EFAULT, (char *)p + PAGE, PAGE, MADV_POPULATE_READ);
+
+	q = igt_gem_mmap_bo_map(&t->bo, RW, MAP_SHARED);
+	assert_madv(EFAULT, q, t->bo.size, MADV_POPULATE_READ);
+	assert_madv(EFAULT, q, t->bo.size, MADV_POPULATE_WRITE);
+	assert_sigbus(q, t->bo.size);
+	igt_assert_eq(munmap(q, t->bo.size), 0);
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+}
+
+static void test_dontneed(struct bo_test *t)
+{
+	const size_t half = t->bo.size / 2;
+	long npages = t->bo.size / PAGE, faults;
+	char *p = map_filled(t, 0x07000000);
+
+	igt_require_f(t->fault_pages, "mmap() maps the whole BO itself\n");
+	igt_assert_eq(igt_gem_mmap_touch_faults(p, t->bo.size, IGT_GEM_MMAP_READ), 0);
+
+	assert_madv(0, p + half, t->bo.size - half, MADV_DONTNEED);
+	igt_assert_eq(igt_gem_mmap_touch_faults(p, half, IGT_GEM_MMAP_READ), 0);
+	faults = igt_gem_mmap_touch_faults(p + half, half, IGT_GEM_MMAP_READ);
+	igt_assert_f(faults >= 1 && faults >= npages / 2 / (long)t->fault_pages,
+		     "%ld faults for the %ld zapped pages\n", faults, npages / 2);
+	igt_assert(igt_gem_mmap_check(p, t->bo.size, 0x07000000));
+
+	/* Still needed. */
+	assert_madv(0, p, t->bo.size, MADV_DONTNEED);
+	assert_madv(0, p, t->bo.size, MADV_WILLNEED);
+	igt_assert(igt_gem_mmap_check(p, t->bo.size, 0x07000000));
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+}
+
+static void test_partial(struct bo_test *t)
+{
+	static const int advice[] = { MADV_FREE, MADV_REMOVE };
+	const size_t size = t->bo.size;
+	char *p = map_filled(t, 0x08000000), *q;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(advice); i++) {
+		igt_assert_eq(madv(p, size / 2, advice[i]), EINVAL);
+		igt_assert_eq(madv(p + PAGE, size - PAGE, advice[i]), EINVAL);
+		igt_assert_eq(madv(p, size - PAGE, advice[i]), EINVAL);
+	}
+
+	/* A whole mapping of the BO without its first page. */
+	q = igt_gem_mmap_bo_map(&t->bo, RW, MAP_SHARED);
+	igt_assert_eq(munmap(q, PAGE), 0);
+	for (unsigned int i = 0; i < ARRAY_SIZE(advice); i++)
+		igt_assert_eq(madv(q + PAGE, size - PAGE, advice[i]), EINVAL);
+	igt_assert_eq(munmap(q + PAGE, size - PAGE), 0);
+
+	/* Nothing changed: needed, with its contents. */
+	assert_madv(0, p, size, MADV_WILLNEED);
+	igt_assert(igt_gem_mmap_check(p, size, 0x08000000));
+	igt_assert_eq(munmap(p, size), 0);
+}
+
+static void test_readonly(struct bo_test *t)
+{
+	char *p = map_filled(t, 0x09000000), *q;
+
+	q = igt_gem_mmap_bo_map(&t->bo, PROT_READ, MAP_SHARED);
+	assert_madv(EACCES, q, t->bo.size, MADV_FREE);
+	assert_madv(EACCES, q, t->bo.size, MADV_REMOVE);
+	assert_madv(0, q, t->bo.size, MADV_WILLNEED);
+	assert_madv(0, q, t->bo.size, MADV_DONTNEED);
+	igt_assert(igt_gem_mmap_check(q, t->bo.size, 0x09000000));
+	igt_assert_eq(munmap(q, t->bo.size), 0);
+	assert_madv(0, p, t->bo.size, MADV_WILLNEED);
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+}
+
+static void check_busy(struct bo_test *t, void *p)
+{
+	assert_madv(EBUSY, p, t->bo.size, MADV_FREE);
+	assert_madv(EBUSY, p, t->bo.size, MADV_REMOVE);
+	assert_fadv(EBUSY, t->fd, t->bo.offset, 0, POSIX_FADV_DONTNEED);
+	assert_madv(0, p, t->bo.size, MADV_WILLNEED);
+	igt_assert(igt_gem_mmap_check(p, t->bo.size, 0x0a000000));
+}
+
+static void test_shared(struct bo_test *t)
+{
+	struct igt_gem_mmap_bo flinked;
+	void *p = map_filled(t, 0x0a000000);
+	int dmabuf;
+
+	dmabuf = prime_handle_to_fd(t->fd, t->bo.handle);
+	check_busy(t, p);
+	close(dmabuf);
+	check_busy(t, p);	/* exported once is shared for good */
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+
+	igt_gem_mmap_bo_create(t->fd, BO_SIZE, &flinked);
+	igt_gem_mmap_bo_destroy(&t->bo);
+	t->bo = flinked;
+	p = map_filled(t, 0x0a000000);
+	gem_flink(t->fd, t->bo.handle);
+	check_busy(t, p);
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+}
+
+static void test_fadvise(struct bo_test *t)
+{
+	struct igt_gem_mmap_bo unmapped;
+	void *p = map_filled(t, 0x0b000000);
+
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+	assert_fadv(0, t->fd, t->bo.offset, 0, POSIX_FADV_DONTNEED);
+	assert_fadv(0, t->fd, t->bo.offset, t->bo.size, POSIX_FADV_WILLNEED);
+	assert_fadv(EINVAL, t->fd, t->bo.offset + PAGE, 0, POSIX_FADV_DONTNEED);
+	assert_fadv(EINVAL, t->fd, t->bo.offset, t->bo.size / 2,
+		    POSIX_FADV_DONTNEED);
+
+	igt_gem_mmap_bo_create(t->fd, BO_SIZE, &unmapped);
+	assert_fadv(0, t->fd, unmapped.offset, 0, POSIX_FADV_DONTNEED);
+	shrink_all();
+	assert_fadv(EFAULT, t->fd, unmapped.offset, 0, POSIX_FADV_WILLNEED);
+	assert_fadv(0, t->fd, t->bo.offset, 0, POSIX_FADV_WILLNEED);
+	p = igt_gem_mmap_bo_map(&t->bo, PROT_READ, MAP_SHARED);
+	igt_assert(igt_gem_mmap_check(p, t->bo.size, 0x0b000000));
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+	igt_gem_mmap_bo_destroy(&unmapped);
+}
+
+/* One dynamic subtest per driver with purgeable advice, each on a fresh BO. */
+static void run_on_each_driver(void (*fn)(struct bo_test *t))
+{
+	unsigned int idx, found = 0;
+	struct bo_test t;
+	char name[32];
+	int fd;
+
+	for_each_gem_mmap_device(idx, fd, name) {
+		if (igt_gem_mmap_advice_caps(fd) & DRM_GEM_MMAP_ADVICE_PURGEABLE) {
+			found++;
+			igt_dynamic_f("%s", name) {
+				t.fd = fd;
+				t.fault_pages = igt_gem_mmap_fault_pages(fd);
+				igt_gem_mmap_bo_create(fd, BO_SIZE, &t.bo);
+				fn(&t);
+				igt_gem_mmap_bo_destroy(&t.bo);
+			}
+		}
+		close(fd);
+	}
+	igt_require_f(found, "no driver with DRM_GEM_MMAP_ADVICE_PURGEABLE\n");
+}
+
+igt_main
+{
+	static const struct {
+		const char *name;
+		const char *describe;
+		void (*fn)(struct bo_test *t);
+	} tests[] = {
+		{ "free-willneed-retained",
+		  "MADV_FREE then MADV_WILLNEED keeps the contents.",
+		  test_free_willneed },
+		{ "free-then-shrink-purges",
+		  "Reclaim purges a purgeable BO, and only it.",
+		  test_free_shrink },
+		{ "remove-sigbus",
+		  "After MADV_REMOVE, every access raises SIGBUS.",
+		  test_remove_sigbus },
+		{ "remove-new-mapping-sigbus",
+		  "New mappings of a purged BO, dma-buf ones included, raise SIGBUS.",
+		  test_remove_new_mapping },
+		{ "remove-willneed-efault",
+		  "MADV_WILLNEED and POSIX_FADV_WILLNEED on a purged BO fail with EFAULT.",
+		  test_remove_willneed },
+		{ "remove-populate-efault",
+		  "MADV_POPULATE_* on a purged BO fail with EFAULT.",
+		  test_remove_populate },
+		{ "dontneed-keeps-contents",
+		  "MADV_DONTNEED drops the entries of its range only, and keeps the contents.",
+		  test_dontneed },
+		{ "partial-range-einval",
+		  "Advice on less than a whole BO fails with EINVAL and changes nothing.",
+		  test_partial },
+		{ "readonly-mapping-eacces",
+		  "MADV_FREE and MADV_REMOVE need a writable mapping.",
+		  test_readonly },
+		{ "shared-bo-ebusy",
+		  "A BO exported as a dma-buf or flinked cannot be made purgeable or purged.",
+		  test_shared },
+		{ "fadvise-unmapped",
+		  "posix_fadvise() on the DRM fd advises BOs without mappings.",
+		  test_fadvise },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(tests); i++) {
+		igt_describe(tests[i].describe);
+		igt_subtest_with_dynamic(tests[i].name)
+			run_on_each_driver(tests[i].fn);
+	}
+}
