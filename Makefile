@@ -12,6 +12,7 @@
 #   make export       git format-patch set and cover letter in build/export/
 #   make export-igt   the IGT tests as a "PATCH i-g-t" series in build/export-igt/
 #   make bisect-check build every prefix of the series (on demand, slow)
+#   make stock-gate   the IGT tests and the upstream gate on Debian's stock 6.12.117
 #   make bench        populate benchmark, one guest boot -> build/bench/ (ratios.md, bench.png)
 #   make stress-long  gem_stress --long (1e6 operations) on the debug kernel
 #   make pressure     gem_pressure in a 512 MiB debug guest (make check runs it in 768 MiB)
@@ -20,6 +21,7 @@ CONFIG ?= full
 CMD ?= sh -c 'uname -a; ls -l /dev/dri'
 
 .PHONY: all demo check lint assemble kernel tests vm refresh export export-igt bisect-check bench \
+	stock-gate \
 	stress-long pressure clean
 all: demo
 
@@ -58,6 +60,15 @@ bisect-check:
 
 bench: tests
 	tools/bench
+
+# What make check's CI-kernel boot runs of IGT, on the stock kernel the series
+# is based on: each expected failure must fail there too (results in
+# build/vm/stock-gate). Debian's kernel has no vkms; qxl first, so that the
+# KMS tests open the device they open on ours.
+stock-gate:
+	tools/build-igt
+	tools/vm --stock "vgem zram qxl virtio_gpu bochs" --append vmrun.igt_gate=1 \
+		--timeout 1800 --out build/vm/stock-gate -- tools/igt-run
 
 # The reliability runs (issue: debug kernel, races, memory pressure). Stock DRM
 # KUnit suites trip lockdep on the debug kernel, so these boots skip KUnit, as
