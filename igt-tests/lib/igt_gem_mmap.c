@@ -290,6 +290,43 @@ unsigned int igt_gem_mmap_fault_pages(int fd)
 	return 1;
 }
 
+/**
+ * igt_gem_mmap_each_driver:
+ * @caps: DRM_GEM_MMAP_ADVICE_* bits a driver must have, 0 for every driver
+ * @size: size of the BO each dynamic subtest gets, a multiple of 4096
+ * @fn: the subtest body
+ *
+ * For the subtest it is called in: one dynamic subtest, named after the
+ * driver, for each driver for_each_gem_mmap_device() opens that has all of
+ * @caps, on a fresh BO of @size. With @caps, the subtest skips where no
+ * driver has them.
+ */
+void igt_gem_mmap_each_driver(uint64_t caps, uint64_t size,
+			      void (*fn)(struct igt_gem_mmap_test *t))
+{
+	unsigned int idx, found = 0;
+	struct igt_gem_mmap_test t;
+	char name[32];
+	int fd;
+
+	for_each_gem_mmap_device(idx, fd, name) {
+		if ((igt_gem_mmap_advice_caps(fd) & caps) == caps) {
+			found++;
+			igt_dynamic_f("%s", name) {
+				t.fd = fd;
+				t.fault_pages = igt_gem_mmap_fault_pages(fd);
+				igt_gem_mmap_bo_create(fd, size, &t.bo);
+				fn(&t);
+				igt_gem_mmap_bo_destroy(&t.bo);
+			}
+		}
+		close(fd);
+	}
+	if (caps)
+		igt_require_f(found, "no driver with DRM_GEM_MMAP_ADVICE bits 0x%" PRIx64 "\n",
+			      caps);
+}
+
 static long minflt(void)
 {
 	struct rusage ru;

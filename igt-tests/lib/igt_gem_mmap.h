@@ -55,6 +55,16 @@ void *igt_gem_mmap_bo_map(const struct igt_gem_mmap_bo *bo, int prot,
 			  int flags);
 unsigned int igt_gem_mmap_fault_pages(int fd);
 
+/* What igt_gem_mmap_each_driver() hands each dynamic subtest. */
+struct igt_gem_mmap_test {
+	int fd;
+	struct igt_gem_mmap_bo bo;	/* fresh, destroyed after the subtest */
+	unsigned int fault_pages;	/* igt_gem_mmap_fault_pages() */
+};
+
+void igt_gem_mmap_each_driver(uint64_t caps, uint64_t size,
+			      void (*fn)(struct igt_gem_mmap_test *t));
+
 enum igt_gem_mmap_touch {
 	IGT_GEM_MMAP_READ,
 	IGT_GEM_MMAP_WRITE,

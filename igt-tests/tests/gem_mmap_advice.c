@@ -72,12 +72,6 @@ IGT_TEST_DESCRIPTION("Purgeable GEM buffer objects through madvise() and posix_f
 #define PAGE		4096
 #define RW		(PROT_READ | PROT_WRITE)
 
-struct bo_test {
-	int fd;
-	struct igt_gem_mmap_bo bo;
-	unsigned int fault_pages;
-};
-
 static int madv(void *p, size_t len, int advice)
 {
 	return madvise(p, len, advice) ? errno : 0;
@@ -146,7 +140,7 @@ static void shrink_all(void)
 	close(fd);
 }
 
-static void *map_filled(struct bo_test *t, uint32_t seed)
+static void *map_filled(struct igt_gem_mmap_test *t, uint32_t seed)
 {
 	void *p = igt_gem_mmap_bo_map(&t->bo, RW, MAP_SHARED);
 
@@ -154,7 +148,7 @@ static void *map_filled(struct bo_test *t, uint32_t seed)
 	return p;
 }
 
-static void test_free_willneed(struct bo_test *t)
+static void test_free_willneed(struct igt_gem_mmap_test *t)
 {
 	void *p = map_filled(t, 0x01000000);
 
@@ -166,7 +160,7 @@ static void test_free_willneed(struct bo_test *t)
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 }
 
-static void test_free_shrink(struct bo_test *t)
+static void test_free_shrink(struct igt_gem_mmap_test *t)
 {
 	struct igt_gem_mmap_bo needed;
 	void *p, *q;
@@ -187,7 +181,7 @@ static void test_free_shrink(struct bo_test *t)
 	igt_gem_mmap_bo_destroy(&needed);
 }
 
-static void test_remove_sigbus(struct bo_test *t)
+static void test_remove_sigbus(struct igt_gem_mmap_test *t)
 {
 	struct igt_gem_mmap_bo untouched;
 	void *p = map_filled(t, 0x03000000);
@@ -206,7 +200,7 @@ static void test_remove_sigbus(struct bo_test *t)
 	igt_gem_mmap_bo_destroy(&untouched);
 }
 
-static void test_remove_new_mapping(struct bo_test *t)
+static void test_remove_new_mapping(struct igt_gem_mmap_test *t)
 {
 	void *p = map_filled(t, 0x04000000);
 	int dmabuf;
@@ -231,7 +225,7 @@ static void test_remove_new_mapping(struct bo_test *t)
 	close(dmabuf);
 }
 
-static void test_remove_willneed(struct bo_test *t)
+static void test_remove_willneed(struct igt_gem_mmap_test *t)
 {
 	void *p = map_filled(t, 0x05000000);
 
@@ -246,7 +240,7 @@ static void test_remove_willneed(struct bo_test *t)
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 }
 
-static void test_remove_populate(struct bo_test *t)
+static void test_remove_populate(struct igt_gem_mmap_test *t)
 {
 	void *p = map_filled(t, 0x06000000), *q;
 
@@ -263,7 +257,7 @@ static void test_remove_populate(struct bo_test *t)
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 }
 
-static void test_dontneed(struct bo_test *t)
+static void test_dontneed(struct igt_gem_mmap_test *t)
 {
 	const size_t half = t->bo.size / 2;
 	long npages = t->bo.size / PAGE, faults;
@@ -286,7 +280,7 @@ static void test_dontneed(struct bo_test *t)
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 }
 
-static void test_partial(struct bo_test *t)
+static void test_partial(struct igt_gem_mmap_test *t)
 {
 	static const int advice[] = { MADV_FREE, MADV_REMOVE };
 	const size_t size = t->bo.size;
@@ -311,7 +305,7 @@ static void test_partial(struct bo_test *t)
 	igt_assert_eq(munmap(p, size), 0);
 }
 
-static void test_readonly(struct bo_test *t)
+static void test_readonly(struct igt_gem_mmap_test *t)
 {
 	char *p = map_filled(t, 0x09000000), *q;
 
@@ -326,7 +320,7 @@ static void test_readonly(struct bo_test *t)
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 }
 
-static void check_busy(struct bo_test *t, void *p)
+static void check_busy(struct igt_gem_mmap_test *t, void *p)
 {
 	assert_madv(EBUSY, p, t->bo.size, MADV_FREE);
 	assert_madv(EBUSY, p, t->bo.size, MADV_REMOVE);
@@ -335,7 +329,7 @@ static void check_busy(struct bo_test *t, void *p)
 	igt_assert(igt_gem_mmap_check(p, t->bo.size, 0x0a000000));
 }
 
-static void test_shared(struct bo_test *t)
+static void test_shared(struct igt_gem_mmap_test *t)
 {
 	struct igt_gem_mmap_bo flinked;
 	void *p = map_filled(t, 0x0a000000);
@@ -356,7 +350,7 @@ static void test_shared(struct bo_test *t)
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 }
 
-static void test_fadvise(struct bo_test *t)
+static void test_fadvise(struct igt_gem_mmap_test *t)
 {
 	struct igt_gem_mmap_bo unmapped;
 	void *p = map_filled(t, 0x0b000000);
@@ -379,36 +373,12 @@ static void test_fadvise(struct bo_test *t)
 	igt_gem_mmap_bo_destroy(&unmapped);
 }
 
-/* One dynamic subtest per driver with purgeable advice, each on a fresh BO. */
-static void run_on_each_driver(void (*fn)(struct bo_test *t))
-{
-	unsigned int idx, found = 0;
-	struct bo_test t;
-	char name[32];
-	int fd;
-
-	for_each_gem_mmap_device(idx, fd, name) {
-		if (igt_gem_mmap_advice_caps(fd) & DRM_GEM_MMAP_ADVICE_PURGEABLE) {
-			found++;
-			igt_dynamic_f("%s", name) {
-				t.fd = fd;
-				t.fault_pages = igt_gem_mmap_fault_pages(fd);
-				igt_gem_mmap_bo_create(fd, BO_SIZE, &t.bo);
-				fn(&t);
-				igt_gem_mmap_bo_destroy(&t.bo);
-			}
-		}
-		close(fd);
-	}
-	igt_require_f(found, "no driver with DRM_GEM_MMAP_ADVICE_PURGEABLE\n");
-}
-
 igt_main
 {
 	static const struct {
 		const char *name;
 		const char *describe;
-		void (*fn)(struct bo_test *t);
+		void (*fn)(struct igt_gem_mmap_test *t);
 	} tests[] = {
 		{ "free-willneed-retained",
 		  "MADV_FREE then MADV_WILLNEED keeps the contents.",
@@ -448,6 +418,7 @@ igt_main
 	for (unsigned int i = 0; i < ARRAY_SIZE(tests); i++) {
 		igt_describe(tests[i].describe);
 		igt_subtest_with_dynamic(tests[i].name)
-			run_on_each_driver(tests[i].fn);
+			igt_gem_mmap_each_driver(DRM_GEM_MMAP_ADVICE_PURGEABLE,
+						 BO_SIZE, tests[i].fn);
 	}
 }

@@ -47,12 +47,6 @@ IGT_TEST_DESCRIPTION("MAP_POPULATE and MADV_POPULATE_* on GEM mmaps of every dri
 #define BO_SIZE		(1024 * 1024)	/* 256 pages */
 #define RW		(PROT_READ | PROT_WRITE)
 
-struct bo_test {
-	int fd;
-	struct igt_gem_mmap_bo bo;
-	unsigned int fault_pages;
-};
-
 /* Skips (the dynamic subtest) where the kernel cannot populate GEM mmaps. */
 static void require_populate(int fd)
 {
@@ -64,7 +58,7 @@ static void require_populate(int fd)
  * Fill the BO, map it again with @flags and apply @advice (0: none):
  * touching every page must then cost no fault and show the pattern.
  */
-static void check_populated(struct bo_test *t, int flags, int advice,
+static void check_populated(struct igt_gem_mmap_test *t, int flags, int advice,
 			    enum igt_gem_mmap_touch how, uint32_t seed)
 {
 	long faults;
@@ -85,7 +79,7 @@ static void check_populated(struct bo_test *t, int flags, int advice,
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 }
 
-static void test_fault_control(struct bo_test *t)
+static void test_fault_control(struct igt_gem_mmap_test *t)
 {
 	long npages = t->bo.size / 4096, faults;
 	void *p;
@@ -99,7 +93,7 @@ static void test_fault_control(struct bo_test *t)
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 }
 
-static void test_readonly(struct bo_test *t)
+static void test_readonly(struct igt_gem_mmap_test *t)
 {
 	long faults;
 	void *p;
@@ -115,7 +109,7 @@ static void test_readonly(struct bo_test *t)
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 }
 
-static void test_map_private(struct bo_test *t)
+static void test_map_private(struct igt_gem_mmap_test *t)
 {
 	void *p = __igt_gem_mmap_bo_map(&t->bo, RW, MAP_PRIVATE);
 
@@ -126,37 +120,17 @@ static void test_map_private(struct bo_test *t)
 		     p == MAP_FAILED ? strerror(errno) : "accepted");
 }
 
-/* One dynamic subtest per driver present, each on a fresh BO. */
-static void run_on_each_driver(void (*fn)(struct bo_test *t))
-{
-	struct bo_test t;
-	unsigned int idx;
-	char name[32];
-	int fd;
-
-	for_each_gem_mmap_device(idx, fd, name) {
-		igt_dynamic_f("%s", name) {
-			t.fd = fd;
-			t.fault_pages = igt_gem_mmap_fault_pages(fd);
-			igt_gem_mmap_bo_create(fd, BO_SIZE, &t.bo);
-			fn(&t);
-			igt_gem_mmap_bo_destroy(&t.bo);
-		}
-		close(fd);
-	}
-}
-
-static void test_map_populate(struct bo_test *t)
+static void test_map_populate(struct igt_gem_mmap_test *t)
 {
 	check_populated(t, MAP_POPULATE, 0, IGT_GEM_MMAP_RMW, 0x33000000);
 }
 
-static void test_madv_write(struct bo_test *t)
+static void test_madv_write(struct igt_gem_mmap_test *t)
 {
 	check_populated(t, 0, MADV_POPULATE_WRITE, IGT_GEM_MMAP_RMW, 0x44000000);
 }
 
-static void test_madv_read(struct bo_test *t)
+static void test_madv_read(struct igt_gem_mmap_test *t)
 {
 	check_populated(t, 0, MADV_POPULATE_READ, IGT_GEM_MMAP_READ, 0x55000000);
 }
@@ -166,7 +140,7 @@ igt_main
 	static const struct {
 		const char *name;
 		const char *describe;
-		void (*fn)(struct bo_test *t);
+		void (*fn)(struct igt_gem_mmap_test *t);
 	} tests[] = {
 		{ "map-populate-no-faults",
 		  "mmap(MAP_POPULATE) maps every page, and the right ones.",
@@ -191,6 +165,6 @@ igt_main
 	for (unsigned int i = 0; i < ARRAY_SIZE(tests); i++) {
 		igt_describe(tests[i].describe);
 		igt_subtest_with_dynamic(tests[i].name)
-			run_on_each_driver(tests[i].fn);
+			igt_gem_mmap_each_driver(0, BO_SIZE, tests[i].fn);
 	}
 }
