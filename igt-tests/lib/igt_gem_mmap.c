@@ -4,7 +4,10 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -291,18 +294,20 @@ unsigned int igt_gem_mmap_fault_pages(int fd)
 }
 
 /**
- * igt_gem_mmap_each_driver:
- * @caps: DRM_GEM_MMAP_ADVICE_* bits a driver must have, 0 for every driver
+ * igt_gem_mmap_each_driver_mask:
+ * @caps: DRM_GEM_MMAP_ADVICE_* bits a driver must have
+ * @mask: the bits looked at: a driver qualifies if its bits in @mask are
+ *        @caps (so bits in @mask but not in @caps must be clear)
  * @size: size of the BO each dynamic subtest gets, a multiple of 4096
  * @fn: the subtest body
  *
  * For the subtest it is called in: one dynamic subtest, named after the
- * driver, for each driver for_each_gem_mmap_device() opens that has all of
- * @caps, on a fresh BO of @size. With @caps, the subtest skips where no
- * driver has them.
+ * driver, for each driver for_each_gem_mmap_device() opens that qualifies,
+ * on a fresh BO of @size. With @mask, the subtest skips where no driver
+ * qualifies.
  */
-void igt_gem_mmap_each_driver(uint64_t caps, uint64_t size,
-			      void (*fn)(struct igt_gem_mmap_test *t))
+void igt_gem_mmap_each_driver_mask(uint64_t caps, uint64_t mask, uint64_t size,
+				   void (*fn)(struct igt_gem_mmap_test *t))
 {
 	unsigned int idx, found = 0;
 	struct igt_gem_mmap_test t;
@@ -310,7 +315,7 @@ void igt_gem_mmap_each_driver(uint64_t caps, uint64_t size,
 	int fd;
 
 	for_each_gem_mmap_device(idx, fd, name) {
-		if ((igt_gem_mmap_advice_caps(fd) & caps) == caps) {
+		if ((igt_gem_mmap_advice_caps(fd) & mask) == caps) {
 			found++;
 			igt_dynamic_f("%s", name) {
 				t.fd = fd;
@@ -322,9 +327,23 @@ void igt_gem_mmap_each_driver(uint64_t caps, uint64_t size,
 		}
 		close(fd);
 	}
-	if (caps)
-		igt_require_f(found, "no driver with DRM_GEM_MMAP_ADVICE bits 0x%" PRIx64 "\n",
-			      caps);
+	if (mask)
+		igt_require_f(found, "no driver with DRM_GEM_MMAP_ADVICE bits 0x%" PRIx64
+			      " of 0x%" PRIx64 "\n", caps, mask);
+}
+
+/**
+ * igt_gem_mmap_each_driver:
+ * @caps: DRM_GEM_MMAP_ADVICE_* bits a driver must have, 0 for every driver
+ * @size: size of the BO each dynamic subtest gets, a multiple of 4096
+ * @fn: the subtest body
+ *
+ * igt_gem_mmap_each_driver_mask() for the drivers that have all of @caps.
+ */
+void igt_gem_mmap_each_driver(uint64_t caps, uint64_t size,
+			      void (*fn)(struct igt_gem_mmap_test *t))
+{
+	igt_gem_mmap_each_driver_mask(caps, caps, size, fn);
 }
 
 static long minflt(void)
@@ -403,4 +422,54 @@ bool igt_gem_mmap_check(const void *ptr, size_t len, uint32_t seed)
 		}
 	}
 	return true;
+}
+
+static sigjmp_buf access_jmp;
+
+static void access_handler(int sig)
+{
+	siglongjmp(access_jmp, sig);
+}
+
+/**
+ * igt_gem_mmap_access_signal:
+ * @ptr: a dword in a mapping
+ * @write: write it (else read it)
+ *
+ * Accesses @ptr and returns the signal that raised: SIGBUS for a purged BO,
+ * SIGSEGV for no mapping or no permission, 0 for none.
+ */
+int igt_gem_mmap_access_signal(void *ptr, bool write)
+{
+	struct sigaction sa = { .sa_handler = access_handler }, bus, segv;
+	volatile uint32_t *u = ptr;
+	int sig;
+
+	sigaction(SIGBUS, &sa, &bus);
+	sigaction(SIGSEGV, &sa, &segv);
+	sig = sigsetjmp(access_jmp, 1);
+	if (!sig) {
+		if (write)
+			*u = 0xdeadbeef;
+		else
+			(void)*u;
+	}
+	sigaction(SIGBUS, &bus, NULL);
+	sigaction(SIGSEGV, &segv, NULL);
+	return sig;
+}
+
+/**
+ * igt_gem_mmap_shrink_all:
+ *
+ * Runs every shrinker (drop_caches): the drivers' shrinkers purge the BOs
+ * made purgeable. Skips the test where drop_caches cannot be written.
+ */
+void igt_gem_mmap_shrink_all(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+
+	igt_require_f(fd >= 0, "cannot write /proc/sys/vm/drop_caches\n");
+	igt_assert_eq(write(fd, "2\n", 2), 2);
+	close(fd);
 }

@@ -11,9 +11,13 @@
 #ifndef IGT_GEM_MMAP_H
 #define IGT_GEM_MMAP_H
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
 
 /* DRM_CAP_GEM_MMAP_ADVICE: new with the populate and advice hooks. */
 #ifndef DRM_CAP_GEM_MMAP_ADVICE
@@ -62,6 +66,8 @@ struct igt_gem_mmap_test {
 	unsigned int fault_pages;	/* igt_gem_mmap_fault_pages() */
 };
 
+void igt_gem_mmap_each_driver_mask(uint64_t caps, uint64_t mask, uint64_t size,
+				   void (*fn)(struct igt_gem_mmap_test *t));
 void igt_gem_mmap_each_driver(uint64_t caps, uint64_t size,
 			      void (*fn)(struct igt_gem_mmap_test *t));
 
@@ -75,5 +81,41 @@ long igt_gem_mmap_touch_faults(void *ptr, size_t len,
 			       enum igt_gem_mmap_touch how);
 void igt_gem_mmap_fill(void *ptr, size_t len, uint32_t seed);
 bool igt_gem_mmap_check(const void *ptr, size_t len, uint32_t seed);
+
+int igt_gem_mmap_access_signal(void *ptr, bool write);
+void igt_gem_mmap_shrink_all(void);
+
+/**
+ * igt_assert_madvise:
+ * @err: the errno expected, 0 for success
+ * @ptr: start of the range
+ * @len: its length
+ * @advice: MADV_*
+ *
+ * Asserts that madvise() of the range returns @err, naming the advice.
+ */
+#define igt_assert_madvise(err, ptr, len, advice) do { \
+	int __want = (err); \
+	int __e = madvise((ptr), (len), (advice)) ? errno : 0; \
+	igt_assert_f(__e == __want, "madvise(" #advice "): %s, expected %s\n", \
+		     strerror(__e), strerror(__want)); \
+} while (0)
+
+/**
+ * igt_assert_fadvise:
+ * @err: the error number expected, 0 for success
+ * @fd: DRM fd
+ * @off: a BO's fake mmap offset
+ * @len: 0 or the BO's size
+ * @advice: POSIX_FADV_*
+ *
+ * Asserts that posix_fadvise() returns @err, naming the advice.
+ */
+#define igt_assert_fadvise(err, fd, off, len, advice) do { \
+	int __want = (err); \
+	int __e = posix_fadvise((fd), (off), (len), (advice)); \
+	igt_assert_f(__e == __want, "posix_fadvise(" #advice "): %s, expected %s\n", \
+		     strerror(__e), strerror(__want)); \
+} while (0)
 
 #endif /* IGT_GEM_MMAP_H */

@@ -58,7 +58,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -72,51 +71,6 @@ IGT_TEST_DESCRIPTION("Purgeable GEM buffer objects through madvise() and posix_f
 #define PAGE		4096
 #define RW		(PROT_READ | PROT_WRITE)
 
-static int madv(void *p, size_t len, int advice)
-{
-	return madvise(p, len, advice) ? errno : 0;
-}
-
-#define assert_madv(err, p, len, advice) do { \
-	int __want = (err), __e = madv((p), (len), (advice)); \
-	igt_assert_f(__e == __want, "madvise(" #advice "): %s, expected %s\n", \
-		     strerror(__e), strerror(__want)); \
-} while (0)
-
-#define assert_fadv(err, fd, off, len, advice) do { \
-	int __want = (err), __e = posix_fadvise((fd), (off), (len), (advice)); \
-	igt_assert_f(__e == __want, "posix_fadvise(" #advice "): %s, expected %s\n", \
-		     strerror(__e), strerror(__want)); \
-} while (0)
-
-static sigjmp_buf sigbus_jmp;
-
-static void sigbus_handler(int sig)
-{
-	siglongjmp(sigbus_jmp, sig);
-}
-
-/* The signal an access to @p raised: SIGBUS for a purged BO, 0 for none. */
-static int access_signal(void *p, bool write)
-{
-	struct sigaction sa = { .sa_handler = sigbus_handler }, bus, segv;
-	volatile uint32_t *u = p;
-	int sig;
-
-	sigaction(SIGBUS, &sa, &bus);
-	sigaction(SIGSEGV, &sa, &segv);
-	sig = sigsetjmp(sigbus_jmp, 1);
-	if (!sig) {
-		if (write)
-			*u = 0xdeadbeef;
-		else
-			(void)*u;
-	}
-	sigaction(SIGBUS, &bus, NULL);
-	sigaction(SIGSEGV, &segv, NULL);
-	return sig;
-}
-
 /* Reads and writes of the first, middle and last page must raise SIGBUS. */
 static void assert_sigbus(void *p, size_t size)
 {
@@ -125,19 +79,9 @@ static void assert_sigbus(void *p, size_t size)
 	for (unsigned int i = 0; i < ARRAY_SIZE(pages); i++) {
 		char *page = (char *)p + pages[i] * PAGE + 12;
 
-		igt_assert_eq(access_signal(page, false), SIGBUS);
-		igt_assert_eq(access_signal(page, true), SIGBUS);
+		igt_assert_eq(igt_gem_mmap_access_signal(page, false), SIGBUS);
+		igt_assert_eq(igt_gem_mmap_access_signal(page, true), SIGBUS);
 	}
-}
-
-/* Run every shrinker: vgem and the shmem helpers purge purgeable BOs. */
-static void shrink_all(void)
-{
-	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
-
-	igt_require_f(fd >= 0, "cannot write /proc/sys/vm/drop_caches\n");
-	igt_assert_eq(write(fd, "2\n", 2), 2);
-	close(fd);
 }
 
 static void *map_filled(struct igt_gem_mmap_test *t, uint32_t seed)
@@ -152,10 +96,10 @@ static void test_free_willneed(struct igt_gem_mmap_test *t)
 {
 	void *p = map_filled(t, 0x01000000);
 
-	assert_madv(0, p, t->bo.size, MADV_FREE);
-	assert_madv(0, p, t->bo.size, MADV_FREE);
-	assert_madv(0, p, t->bo.size, MADV_WILLNEED);
-	assert_madv(0, p, t->bo.size, MADV_WILLNEED);
+	igt_assert_madvise(0, p, t->bo.size, MADV_FREE);
+	igt_assert_madvise(0, p, t->bo.size, MADV_FREE);
+	igt_assert_madvise(0, p, t->bo.size, MADV_WILLNEED);
+	igt_assert_madvise(0, p, t->bo.size, MADV_WILLNEED);
 	igt_assert(igt_gem_mmap_check(p, t->bo.size, 0x01000000));
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 }
@@ -169,12 +113,12 @@ static void test_free_shrink(struct igt_gem_mmap_test *t)
 	q = igt_gem_mmap_bo_map(&needed, RW, MAP_SHARED);
 	igt_gem_mmap_fill(q, needed.size, 0x02800000);
 	p = map_filled(t, 0x02000000);
-	assert_madv(0, p, t->bo.size, MADV_FREE);
-	shrink_all();
+	igt_assert_madvise(0, p, t->bo.size, MADV_FREE);
+	igt_gem_mmap_shrink_all();
 
-	assert_madv(EFAULT, p, t->bo.size, MADV_WILLNEED);
+	igt_assert_madvise(EFAULT, p, t->bo.size, MADV_WILLNEED);
 	assert_sigbus(p, t->bo.size);
-	assert_madv(0, q, needed.size, MADV_WILLNEED);
+	igt_assert_madvise(0, q, needed.size, MADV_WILLNEED);
 	igt_assert(igt_gem_mmap_check(q, needed.size, 0x02800000));
 	igt_assert_eq(munmap(q, needed.size), 0);
 	igt_assert_eq(munmap(p, t->bo.size), 0);
@@ -186,15 +130,15 @@ static void test_remove_sigbus(struct igt_gem_mmap_test *t)
 	struct igt_gem_mmap_bo untouched;
 	void *p = map_filled(t, 0x03000000);
 
-	assert_madv(0, p, t->bo.size, MADV_REMOVE);
+	igt_assert_madvise(0, p, t->bo.size, MADV_REMOVE);
 	assert_sigbus(p, t->bo.size);
-	assert_madv(0, p, t->bo.size, MADV_REMOVE);
+	igt_assert_madvise(0, p, t->bo.size, MADV_REMOVE);
 	assert_sigbus(p, t->bo.size);
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 
 	igt_gem_mmap_bo_create(t->fd, BO_SIZE, &untouched);
 	p = igt_gem_mmap_bo_map(&untouched, RW, MAP_SHARED);
-	assert_madv(0, p, untouched.size, MADV_REMOVE);
+	igt_assert_madvise(0, p, untouched.size, MADV_REMOVE);
 	assert_sigbus(p, untouched.size);
 	igt_assert_eq(munmap(p, untouched.size), 0);
 	igt_gem_mmap_bo_destroy(&untouched);
@@ -205,7 +149,7 @@ static void test_remove_new_mapping(struct igt_gem_mmap_test *t)
 	void *p = map_filled(t, 0x04000000);
 	int dmabuf;
 
-	assert_madv(0, p, t->bo.size, MADV_REMOVE);
+	igt_assert_madvise(0, p, t->bo.size, MADV_REMOVE);
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 
 	p = igt_gem_mmap_bo_map(&t->bo, RW, MAP_SHARED);
@@ -229,13 +173,13 @@ static void test_remove_willneed(struct igt_gem_mmap_test *t)
 {
 	void *p = map_filled(t, 0x05000000);
 
-	assert_madv(0, p, t->bo.size, MADV_FREE);
-	assert_madv(0, p, t->bo.size, MADV_REMOVE);
-	assert_madv(EFAULT, p, t->bo.size, MADV_WILLNEED);
-	assert_madv(EFAULT, p, t->bo.size, MADV_WILLNEED);
-	assert_madv(0, p, t->bo.size, MADV_FREE);
-	assert_madv(EFAULT, p, t->bo.size, MADV_WILLNEED);
-	assert_fadv(EFAULT, t->fd, t->bo.offset, 0, POSIX_FADV_WILLNEED);
+	igt_assert_madvise(0, p, t->bo.size, MADV_FREE);
+	igt_assert_madvise(0, p, t->bo.size, MADV_REMOVE);
+	igt_assert_madvise(EFAULT, p, t->bo.size, MADV_WILLNEED);
+	igt_assert_madvise(EFAULT, p, t->bo.size, MADV_WILLNEED);
+	igt_assert_madvise(0, p, t->bo.size, MADV_FREE);
+	igt_assert_madvise(EFAULT, p, t->bo.size, MADV_WILLNEED);
+	igt_assert_fadvise(EFAULT, t->fd, t->bo.offset, 0, POSIX_FADV_WILLNEED);
 	assert_sigbus(p, t->bo.size);
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 }
@@ -244,14 +188,14 @@ static void test_remove_populate(struct igt_gem_mmap_test *t)
 {
 	void *p = map_filled(t, 0x06000000), *q;
 
-	assert_madv(0, p, t->bo.size, MADV_REMOVE);
-	assert_madv(EFAULT, p, t->bo.size, MADV_POPULATE_READ);
-	assert_madv(EFAULT, p, t->bo.size, MADV_POPULATE_WRITE);
-	assert_madv(EFAULT, (char *)p + PAGE, PAGE, MADV_POPULATE_READ);
+	igt_assert_madvise(0, p, t->bo.size, MADV_REMOVE);
+	igt_assert_madvise(EFAULT, p, t->bo.size, MADV_POPULATE_READ);
+	igt_assert_madvise(EFAULT, p, t->bo.size, MADV_POPULATE_WRITE);
+	igt_assert_madvise(EFAULT, (char *)p + PAGE, PAGE, MADV_POPULATE_READ);
 
 	q = igt_gem_mmap_bo_map(&t->bo, RW, MAP_SHARED);
-	assert_madv(EFAULT, q, t->bo.size, MADV_POPULATE_READ);
-	assert_madv(EFAULT, q, t->bo.size, MADV_POPULATE_WRITE);
+	igt_assert_madvise(EFAULT, q, t->bo.size, MADV_POPULATE_READ);
+	igt_assert_madvise(EFAULT, q, t->bo.size, MADV_POPULATE_WRITE);
 	assert_sigbus(q, t->bo.size);
 	igt_assert_eq(munmap(q, t->bo.size), 0);
 	igt_assert_eq(munmap(p, t->bo.size), 0);
@@ -266,7 +210,7 @@ static void test_dontneed(struct igt_gem_mmap_test *t)
 	igt_require_f(t->fault_pages, "mmap() maps the whole BO itself\n");
 	igt_assert_eq(igt_gem_mmap_touch_faults(p, t->bo.size, IGT_GEM_MMAP_READ), 0);
 
-	assert_madv(0, p + half, t->bo.size - half, MADV_DONTNEED);
+	igt_assert_madvise(0, p + half, t->bo.size - half, MADV_DONTNEED);
 	igt_assert_eq(igt_gem_mmap_touch_faults(p, half, IGT_GEM_MMAP_READ), 0);
 	faults = igt_gem_mmap_touch_faults(p + half, half, IGT_GEM_MMAP_READ);
 	igt_assert_f(faults >= 1 && faults >= npages / 2 / (long)t->fault_pages,
@@ -274,8 +218,8 @@ static void test_dontneed(struct igt_gem_mmap_test *t)
 	igt_assert(igt_gem_mmap_check(p, t->bo.size, 0x07000000));
 
 	/* Still needed. */
-	assert_madv(0, p, t->bo.size, MADV_DONTNEED);
-	assert_madv(0, p, t->bo.size, MADV_WILLNEED);
+	igt_assert_madvise(0, p, t->bo.size, MADV_DONTNEED);
+	igt_assert_madvise(0, p, t->bo.size, MADV_WILLNEED);
 	igt_assert(igt_gem_mmap_check(p, t->bo.size, 0x07000000));
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 }
@@ -287,20 +231,20 @@ static void test_partial(struct igt_gem_mmap_test *t)
 	char *p = map_filled(t, 0x08000000), *q;
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(advice); i++) {
-		igt_assert_eq(madv(p, size / 2, advice[i]), EINVAL);
-		igt_assert_eq(madv(p + PAGE, size - PAGE, advice[i]), EINVAL);
-		igt_assert_eq(madv(p, size - PAGE, advice[i]), EINVAL);
+		igt_assert_madvise(EINVAL, p, size / 2, advice[i]);
+		igt_assert_madvise(EINVAL, p + PAGE, size - PAGE, advice[i]);
+		igt_assert_madvise(EINVAL, p, size - PAGE, advice[i]);
 	}
 
 	/* A whole mapping of the BO without its first page. */
 	q = igt_gem_mmap_bo_map(&t->bo, RW, MAP_SHARED);
 	igt_assert_eq(munmap(q, PAGE), 0);
 	for (unsigned int i = 0; i < ARRAY_SIZE(advice); i++)
-		igt_assert_eq(madv(q + PAGE, size - PAGE, advice[i]), EINVAL);
+		igt_assert_madvise(EINVAL, q + PAGE, size - PAGE, advice[i]);
 	igt_assert_eq(munmap(q + PAGE, size - PAGE), 0);
 
 	/* Nothing changed: needed, with its contents. */
-	assert_madv(0, p, size, MADV_WILLNEED);
+	igt_assert_madvise(0, p, size, MADV_WILLNEED);
 	igt_assert(igt_gem_mmap_check(p, size, 0x08000000));
 	igt_assert_eq(munmap(p, size), 0);
 }
@@ -310,22 +254,22 @@ static void test_readonly(struct igt_gem_mmap_test *t)
 	char *p = map_filled(t, 0x09000000), *q;
 
 	q = igt_gem_mmap_bo_map(&t->bo, PROT_READ, MAP_SHARED);
-	assert_madv(EACCES, q, t->bo.size, MADV_FREE);
-	assert_madv(EACCES, q, t->bo.size, MADV_REMOVE);
-	assert_madv(0, q, t->bo.size, MADV_WILLNEED);
-	assert_madv(0, q, t->bo.size, MADV_DONTNEED);
+	igt_assert_madvise(EACCES, q, t->bo.size, MADV_FREE);
+	igt_assert_madvise(EACCES, q, t->bo.size, MADV_REMOVE);
+	igt_assert_madvise(0, q, t->bo.size, MADV_WILLNEED);
+	igt_assert_madvise(0, q, t->bo.size, MADV_DONTNEED);
 	igt_assert(igt_gem_mmap_check(q, t->bo.size, 0x09000000));
 	igt_assert_eq(munmap(q, t->bo.size), 0);
-	assert_madv(0, p, t->bo.size, MADV_WILLNEED);
+	igt_assert_madvise(0, p, t->bo.size, MADV_WILLNEED);
 	igt_assert_eq(munmap(p, t->bo.size), 0);
 }
 
 static void check_busy(struct igt_gem_mmap_test *t, void *p)
 {
-	assert_madv(EBUSY, p, t->bo.size, MADV_FREE);
-	assert_madv(EBUSY, p, t->bo.size, MADV_REMOVE);
-	assert_fadv(EBUSY, t->fd, t->bo.offset, 0, POSIX_FADV_DONTNEED);
-	assert_madv(0, p, t->bo.size, MADV_WILLNEED);
+	igt_assert_madvise(EBUSY, p, t->bo.size, MADV_FREE);
+	igt_assert_madvise(EBUSY, p, t->bo.size, MADV_REMOVE);
+	igt_assert_fadvise(EBUSY, t->fd, t->bo.offset, 0, POSIX_FADV_DONTNEED);
+	igt_assert_madvise(0, p, t->bo.size, MADV_WILLNEED);
 	igt_assert(igt_gem_mmap_check(p, t->bo.size, 0x0a000000));
 }
 
@@ -356,17 +300,17 @@ static void test_fadvise(struct igt_gem_mmap_test *t)
 	void *p = map_filled(t, 0x0b000000);
 
 	igt_assert_eq(munmap(p, t->bo.size), 0);
-	assert_fadv(0, t->fd, t->bo.offset, 0, POSIX_FADV_DONTNEED);
-	assert_fadv(0, t->fd, t->bo.offset, t->bo.size, POSIX_FADV_WILLNEED);
-	assert_fadv(EINVAL, t->fd, t->bo.offset + PAGE, 0, POSIX_FADV_DONTNEED);
-	assert_fadv(EINVAL, t->fd, t->bo.offset, t->bo.size / 2,
-		    POSIX_FADV_DONTNEED);
+	igt_assert_fadvise(0, t->fd, t->bo.offset, 0, POSIX_FADV_DONTNEED);
+	igt_assert_fadvise(0, t->fd, t->bo.offset, t->bo.size, POSIX_FADV_WILLNEED);
+	igt_assert_fadvise(EINVAL, t->fd, t->bo.offset + PAGE, 0, POSIX_FADV_DONTNEED);
+	igt_assert_fadvise(EINVAL, t->fd, t->bo.offset, t->bo.size / 2,
+			   POSIX_FADV_DONTNEED);
 
 	igt_gem_mmap_bo_create(t->fd, BO_SIZE, &unmapped);
-	assert_fadv(0, t->fd, unmapped.offset, 0, POSIX_FADV_DONTNEED);
-	shrink_all();
-	assert_fadv(EFAULT, t->fd, unmapped.offset, 0, POSIX_FADV_WILLNEED);
-	assert_fadv(0, t->fd, t->bo.offset, 0, POSIX_FADV_WILLNEED);
+	igt_assert_fadvise(0, t->fd, unmapped.offset, 0, POSIX_FADV_DONTNEED);
+	igt_gem_mmap_shrink_all();
+	igt_assert_fadvise(EFAULT, t->fd, unmapped.offset, 0, POSIX_FADV_WILLNEED);
+	igt_assert_fadvise(0, t->fd, t->bo.offset, 0, POSIX_FADV_WILLNEED);
 	p = igt_gem_mmap_bo_map(&t->bo, PROT_READ, MAP_SHARED);
 	igt_assert(igt_gem_mmap_check(p, t->bo.size, 0x0b000000));
 	igt_assert_eq(munmap(p, t->bo.size), 0);
