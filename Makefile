@@ -15,7 +15,8 @@
 #   make stock-gate   the IGT tests and the upstream gate on Debian's stock 6.12.117
 #   make bench        populate benchmark, one guest boot -> build/bench/ (ratios.md, bench.png)
 #   make stress-long  gem_stress --long (1e6 operations) on the debug kernel
-#   make pressure     gem_pressure in a 512 MiB debug guest (make check runs it in 768 MiB)
+#   make pressure     IGT gem_mmap_advice@purge-under-memory-pressure in a 512 MiB debug guest
+#                     (make check runs it in 768 MiB)
 
 CONFIG ?= full
 CMD ?= sh -c 'uname -a; ls -l /dev/dri'
@@ -80,9 +81,9 @@ stress-long:
 
 pressure:
 	tools/kbuild debug
-	tools/build-tests debug
+	tools/build-igt gem_mmap_advice
 	tools/vm --config debug --mem 512M --append kunit.enable=0 --timeout 1800 -- \
-		build/igt/gem_pressure
+		build/igt-upstream/tests/gem_mmap_advice --run-subtest purge-under-memory-pressure
 
 clean:
 	rm -rf build

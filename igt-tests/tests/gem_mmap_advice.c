@@ -54,11 +54,17 @@
  *
  * SUBTEST: fadvise-unmapped
  * Description: posix_fadvise() on the DRM fd advises BOs without mappings.
+ *
+ * SUBTEST: purge-under-memory-pressure
+ * Description: An allocation that needs more memory than is available gets
+ *   it from the purgeable BOs; needed BOs keep every byte.
  */
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -317,6 +323,142 @@ static void test_fadvise(struct igt_gem_mmap_test *t)
 	igt_gem_mmap_bo_destroy(&unmapped);
 }
 
+struct pool_bo {
+	struct igt_gem_mmap_bo bo;
+	void *map;		/* NULL when unmapped */
+	uint32_t seed;
+};
+
+#define POOL_BO_SIZE	(4u << 20)
+
+static uint64_t mem_available(void)
+{
+	unsigned long long kib = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	igt_assert(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	igt_assert(kib);
+	return (uint64_t)kib << 10;
+}
+
+static bool set_oom_score_adj(const char *adj)
+{
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, adj, strlen(adj)) == (ssize_t)strlen(adj);
+	close(fd);
+	return ok;
+}
+
+/* Touch @bytes of anonymous memory: only purging can provide all of it. */
+static void anon_pressure(uint64_t bytes)
+{
+	const size_t chunk = 16u << 20;
+
+	for (uint64_t done = 0; done < bytes; done += chunk) {
+		char *p = mmap(NULL, chunk, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		igt_assert(p != MAP_FAILED);
+		for (size_t i = 0; i < chunk; i += PAGE)
+			p[i] = 1;
+	}
+}
+
+static void test_pressure(struct igt_gem_mmap_test *t)
+{
+	uint64_t avail = mem_available(), push;
+	unsigned int nn, np, n, purged = 0;
+	struct pool_bo *pool;
+
+	igt_require_f(!is_vc4_device(t->fd),
+		      "vc4 BOs are CMA: vc4_purgeable_bo covers its purge on allocation\n");
+	igt_require(avail > 64u << 20);
+
+	/*
+	 * Needed BOs: an eighth of what is available, purgeable ones half of
+	 * it (every other one unmapped and advised with posix_fadvise()). The
+	 * child then asks for what is left plus three quarters of the
+	 * purgeable pool, which only purging can give it: there is no swap
+	 * to count on, and the test shields itself from the OOM killer, so
+	 * that an OOM kill hits the child and fails the subtest.
+	 */
+	nn = avail / 8 / POOL_BO_SIZE;
+	np = avail / 2 / POOL_BO_SIZE;
+	n = nn + np;
+	pool = calloc(n, sizeof(*pool));
+	igt_assert(pool);
+	for (unsigned int i = 0; i < n; i++) {
+		igt_gem_mmap_bo_create(t->fd, POOL_BO_SIZE, &pool[i].bo);
+		pool[i].map = igt_gem_mmap_bo_map(&pool[i].bo, RW, MAP_SHARED);
+		pool[i].seed = 0x0c000000 + (i << 8);
+		igt_gem_mmap_fill(pool[i].map, POOL_BO_SIZE, pool[i].seed);
+	}
+	for (unsigned int i = nn; i < n; i++) {
+		struct pool_bo *b = &pool[i];
+
+		if (i % 2) {
+			igt_assert_madvise(0, b->map, POOL_BO_SIZE, MADV_FREE);
+			continue;
+		}
+		igt_assert_eq(munmap(b->map, POOL_BO_SIZE), 0);
+		b->map = NULL;
+		igt_assert_fadvise(0, t->fd, b->bo.offset, 0, POSIX_FADV_DONTNEED);
+	}
+
+	avail = mem_available();
+	push = avail + (uint64_t)np * POOL_BO_SIZE / 4 * 3;
+	igt_info("needed %u MiB, purgeable %u MiB, available %" PRIu64 " MiB, child takes %" PRIu64 " MiB\n",
+		 nn * 4, np * 4, avail >> 20, push >> 20);
+	igt_require_f(set_oom_score_adj("-1000"), "cannot set oom_score_adj\n");
+	igt_fork(child, 1) {
+		igt_assert(set_oom_score_adj("1000"));
+		anon_pressure(push);
+	}
+	igt_waitchildren();
+	igt_assert(set_oom_score_adj("1000"));	/* back to igt_core's */
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct pool_bo *b = &pool[i];
+		int err = 0;
+
+		if (i >= nn && b->map)
+			err = madvise(b->map, POOL_BO_SIZE, MADV_WILLNEED) ? errno : 0;
+		else if (i >= nn)
+			err = posix_fadvise(t->fd, b->bo.offset, 0, POSIX_FADV_WILLNEED);
+		igt_assert_f(!err || (err == EFAULT && i >= nn),
+			     "%s BO %u: WILLNEED gave %s\n",
+			     i < nn ? "needed" : "purgeable", i, strerror(err));
+		if (err) {
+			purged++;
+		} else {
+			if (!b->map)
+				b->map = igt_gem_mmap_bo_map(&b->bo, PROT_READ, MAP_SHARED);
+			igt_assert_f(igt_gem_mmap_check(b->map, POOL_BO_SIZE, b->seed),
+				     "%s BO %u lost its contents\n",
+				     i < nn ? "needed" : "purgeable", i);
+		}
+		if (b->map)
+			igt_assert_eq(munmap(b->map, POOL_BO_SIZE), 0);
+		igt_gem_mmap_bo_destroy(&b->bo);
+	}
+	free(pool);
+	igt_info("purgeable BOs: %u purged, %u kept\n", purged, np - purged);
+
+	/*
+	 * What the child took beyond what was available came from purging
+	 * (MemAvailable is an estimate: allow it to be off by half).
+	 */
+	igt_assert_lte_u64((push - avail) / 2, (uint64_t)purged * POOL_BO_SIZE);
+}
+
 igt_main
 {
 	static const struct {
@@ -357,6 +499,9 @@ igt_main
 		{ "fadvise-unmapped",
 		  "posix_fadvise() on the DRM fd advises BOs without mappings.",
 		  test_fadvise },
+		{ "purge-under-memory-pressure",
+		  "An allocation that needs more memory than is available gets it from the purgeable BOs; needed BOs keep every byte.",
+		  test_pressure },
 	};
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(tests); i++) {
