@@ -55,6 +55,33 @@
  * SUBTEST: fadvise-unmapped
  * Description: posix_fadvise() on the DRM fd advises BOs without mappings.
  *
+ * SUBTEST: remove-sigbus-in-child
+ * Description: A purge revokes the mappings of every process: children
+ *   with an inherited mapping or one of their own get SIGBUS.
+ *
+ * SUBTEST: dmabuf-mapping-cannot-purge
+ * Description: A process with only the dma-buf cannot purge the BO
+ *   through its mapping.
+ *
+ * SUBTEST: imported-bo-ebusy
+ * Description: The importer of a BO cannot make it purgeable or purge it.
+ *
+ * SUBTEST: free-then-share-not-purged
+ * Description: A purgeable BO exported or flinked afterwards is not
+ *   purged, nor when its last handle is closed.
+ *
+ * SUBTEST: free-then-write
+ * Description: A purgeable BO can be written and needed again with the
+ *   new contents; until then reclaim may purge it.
+ *
+ * SUBTEST: process-madvise-willneed-ignored
+ * Description: process_madvise(MADV_WILLNEED) from another process does
+ *   not make a purgeable BO needed.
+ *
+ * SUBTEST: cap-bits
+ * Description: DRM_CAP_GEM_MMAP_ADVICE has no unknown bits, and PURGEABLE
+ *   comes with POPULATE.
+ *
  * SUBTEST: purge-under-memory-pressure
  * Description: An allocation that needs more memory than is available gets
  *   it from the purgeable BOs; needed BOs keep every byte.
@@ -66,6 +93,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "igt.h"
@@ -323,6 +352,207 @@ static void test_fadvise(struct igt_gem_mmap_test *t)
 	igt_gem_mmap_bo_destroy(&unmapped);
 }
 
+static void test_remove_sigbus_in_child(struct igt_gem_mmap_test *t)
+{
+	char *p = map_filled(t, 0x0d000000), c;
+	int ready[2], go[2];
+
+	igt_assert_eq(pipe(ready), 0);
+	igt_assert_eq(pipe(go), 0);
+	igt_fork(child, 2) {
+		char *q = p;
+
+		/* Child 1 maps the BO itself; both fault every page in. */
+		if (child)
+			q = igt_gem_mmap_bo_map(&t->bo, RW, MAP_SHARED);
+		igt_assert(igt_gem_mmap_check(q, t->bo.size, 0x0d000000));
+		igt_assert_eq(write(ready[1], "r", 1), 1);
+		igt_assert_eq(read(go[0], &c, 1), 1);
+		assert_sigbus(q, t->bo.size);
+	}
+	close(ready[1]);	/* a child that died reads as end of file */
+	close(go[0]);
+	for (int i = 0; i < 2; i++)
+		igt_assert_eq(read(ready[0], &c, 1), 1);
+	igt_assert_madvise(0, p, t->bo.size, MADV_REMOVE);
+	igt_assert_eq(write(go[1], "gg", 2), 2);
+	igt_waitchildren();
+	close(ready[0]);
+	close(go[1]);
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+}
+
+static void test_dmabuf_mapping(struct igt_gem_mmap_test *t)
+{
+	void *p = map_filled(t, 0x0e000000);
+	int dmabuf = prime_handle_to_fd_for_mmap(t->fd, t->bo.handle);
+	bool i915 = is_i915_device(t->fd);
+
+	igt_require_f(dmabuf >= 0, "no dma-buf mmap on this driver\n");
+	igt_fork(child, 1) {
+		void *d = mmap(NULL, t->bo.size, RW, MAP_SHARED, dmabuf, 0);
+		int err;
+
+		close(t->fd);
+		igt_assert(d != MAP_FAILED);
+		/* No advice hook: what any device or shmem mapping answers. */
+		igt_assert_madvise(EINVAL, d, t->bo.size, MADV_FREE);
+		err = madvise(d, t->bo.size, MADV_DONTNEED) ? errno : 0;
+		igt_assert_f(!err || err == EINVAL, "MADV_DONTNEED: %s\n",
+			     strerror(err));
+		/* i915's dma-buf mmaps are of its shmem file, which this punches. */
+		if (!i915)
+			igt_assert_madvise(ENODEV, d, t->bo.size, MADV_REMOVE);
+		posix_fadvise(dmabuf, 0, 0, POSIX_FADV_DONTNEED);
+	}
+	igt_waitchildren();
+	close(dmabuf);
+
+	igt_gem_mmap_shrink_all();
+	igt_assert_madvise(0, p, t->bo.size, MADV_WILLNEED);
+	igt_assert(igt_gem_mmap_check(p, t->bo.size, 0x0e000000));
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+}
+
+static void test_imported(struct igt_gem_mmap_test *t)
+{
+	struct igt_gem_mmap_bo imp;
+	int dmabuf, fd2;
+	char path[64];
+	void *q;
+
+	igt_assert_eq(munmap(map_filled(t, 0x0f000000), t->bo.size), 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", t->fd);
+	fd2 = open(path, O_RDWR | O_CLOEXEC);
+	igt_assert_lte(0, fd2);
+	dmabuf = prime_handle_to_fd(t->fd, t->bo.handle);
+	imp = t->bo;
+	imp.fd = fd2;
+	imp.handle = prime_fd_to_handle(fd2, dmabuf);
+	close(dmabuf);
+
+	q = igt_gem_mmap_bo_map(&imp, RW, MAP_SHARED);
+	igt_assert_madvise(EBUSY, q, imp.size, MADV_FREE);
+	igt_assert_madvise(EBUSY, q, imp.size, MADV_REMOVE);
+	igt_assert_fadvise(EBUSY, fd2, imp.offset, 0, POSIX_FADV_DONTNEED);
+	igt_assert_madvise(0, q, imp.size, MADV_WILLNEED);
+	igt_assert_fadvise(0, fd2, imp.offset, 0, POSIX_FADV_WILLNEED);
+	igt_gem_mmap_shrink_all();
+	igt_assert_madvise(0, q, imp.size, MADV_WILLNEED);
+	igt_assert(igt_gem_mmap_check(q, imp.size, 0x0f000000));
+	igt_assert_eq(munmap(q, imp.size), 0);
+	close(fd2);
+}
+
+static void test_free_then_share(struct igt_gem_mmap_test *t)
+{
+	struct igt_gem_mmap_bo bo;
+	int dmabuf;
+	void *p, *d;
+
+	/* Exported, and flinked, after MADV_FREE. */
+	for (int flinked = 0; flinked < 2; flinked++) {
+		igt_gem_mmap_bo_create(t->fd, t->bo.size, &bo);
+		p = igt_gem_mmap_bo_map(&bo, RW, MAP_SHARED);
+		igt_gem_mmap_fill(p, bo.size, 0x10000000);
+		igt_assert_madvise(0, p, bo.size, MADV_FREE);
+		dmabuf = -1;
+		if (flinked)
+			gem_flink(t->fd, bo.handle);
+		else
+			dmabuf = prime_handle_to_fd(t->fd, bo.handle);
+		igt_assert_madvise(EBUSY, p, bo.size, MADV_REMOVE);
+		igt_gem_mmap_shrink_all();
+		igt_assert_madvise(0, p, bo.size, MADV_WILLNEED);
+		igt_assert(igt_gem_mmap_check(p, bo.size, 0x10000000));
+		igt_assert_eq(munmap(p, bo.size), 0);
+		if (dmabuf >= 0)
+			close(dmabuf);
+		igt_gem_mmap_bo_destroy(&bo);
+	}
+
+	/* Exported after MADV_FREE, its handle and mapping gone. */
+	igt_gem_mmap_bo_create(t->fd, t->bo.size, &bo);
+	p = igt_gem_mmap_bo_map(&bo, RW, MAP_SHARED);
+	igt_gem_mmap_fill(p, bo.size, 0x10800000);
+	igt_assert_madvise(0, p, bo.size, MADV_FREE);
+	dmabuf = prime_handle_to_fd_for_mmap(t->fd, bo.handle);
+	igt_require_f(dmabuf >= 0, "no dma-buf mmap on this driver\n");
+	igt_assert_eq(munmap(p, bo.size), 0);
+	igt_gem_mmap_bo_destroy(&bo);
+	igt_gem_mmap_shrink_all();
+	d = mmap(NULL, bo.size, PROT_READ, MAP_SHARED, dmabuf, 0);
+	igt_assert(d != MAP_FAILED);
+	igt_assert(igt_gem_mmap_check(d, bo.size, 0x10800000));
+	igt_assert_eq(munmap(d, bo.size), 0);
+	close(dmabuf);
+}
+
+static void test_free_then_write(struct igt_gem_mmap_test *t)
+{
+	long npages = t->bo.size / PAGE, faults;
+	char *p = map_filled(t, 0x11000000);
+
+	/* Mapped pages: written without a fault, kept by MADV_WILLNEED. */
+	igt_assert_madvise(0, p, t->bo.size, MADV_FREE);
+	igt_assert_eq(igt_gem_mmap_touch_faults(p, t->bo.size, IGT_GEM_MMAP_RMW), 0);
+	igt_gem_mmap_fill(p, t->bo.size, 0x11800000);
+	igt_assert_madvise(0, p, t->bo.size, MADV_WILLNEED);
+	igt_assert(igt_gem_mmap_check(p, t->bo.size, 0x11800000));
+
+	/* Zapped pages: faults map a purgeable BO's pages. */
+	if (t->fault_pages) {
+		igt_assert_madvise(0, p, t->bo.size, MADV_FREE);
+		igt_assert_madvise(0, p, t->bo.size, MADV_DONTNEED);
+		faults = igt_gem_mmap_touch_faults(p, t->bo.size, IGT_GEM_MMAP_RMW);
+		igt_assert_f(faults >= 1 && faults >= npages / (long)t->fault_pages,
+			     "%ld faults for %ld zapped pages\n", faults, npages);
+		igt_gem_mmap_fill(p, t->bo.size, 0x11000000);
+		igt_assert_madvise(0, p, t->bo.size, MADV_WILLNEED);
+	}
+	igt_gem_mmap_shrink_all();
+	igt_assert_madvise(0, p, t->bo.size, MADV_WILLNEED);
+	igt_assert(igt_gem_mmap_check(p, t->bo.size, t->fault_pages ?
+				      0x11000000 : 0x11800000));
+
+	/* Written after MADV_FREE but not needed again: still purgeable. */
+	igt_assert_madvise(0, p, t->bo.size, MADV_FREE);
+	igt_gem_mmap_fill(p, t->bo.size, 0x11c00000);
+	igt_gem_mmap_shrink_all();
+	igt_assert_madvise(EFAULT, p, t->bo.size, MADV_WILLNEED);
+	assert_sigbus(p, t->bo.size);
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+}
+
+static void test_process_madvise(struct igt_gem_mmap_test *t)
+{
+	char *p = igt_gem_mmap_bo_map(&t->bo, RW, MAP_SHARED);
+
+	igt_assert_madvise(0, p, t->bo.size, MADV_FREE);
+	igt_fork(child, 1) {
+		struct iovec iov = { .iov_base = p, .iov_len = t->bo.size };
+		int pidfd = syscall(SYS_pidfd_open, getppid(), 0);
+
+		igt_assert_lte(0, pidfd);
+		igt_assert_eq(syscall(SYS_process_madvise, pidfd, &iov, 1,
+				      MADV_WILLNEED, 0), (long)t->bo.size);
+	}
+	igt_waitchildren();
+	igt_gem_mmap_shrink_all();
+	igt_assert_madvise(EFAULT, p, t->bo.size, MADV_WILLNEED);
+	igt_assert_eq(munmap(p, t->bo.size), 0);
+}
+
+static void test_cap_bits(struct igt_gem_mmap_test *t)
+{
+	uint64_t caps = igt_gem_mmap_advice_caps(t->fd);
+
+	igt_assert_eq_u64(caps & ~(uint64_t)(DRM_GEM_MMAP_ADVICE_POPULATE |
+					     DRM_GEM_MMAP_ADVICE_PURGEABLE), 0);
+	if (caps & DRM_GEM_MMAP_ADVICE_PURGEABLE)
+		igt_assert(caps & DRM_GEM_MMAP_ADVICE_POPULATE);
+}
+
 struct pool_bo {
 	struct igt_gem_mmap_bo bo;
 	void *map;		/* NULL when unmapped */
@@ -499,6 +729,24 @@ igt_main
 		{ "fadvise-unmapped",
 		  "posix_fadvise() on the DRM fd advises BOs without mappings.",
 		  test_fadvise },
+		{ "remove-sigbus-in-child",
+		  "A purge revokes the mappings of every process: children with an inherited mapping or one of their own get SIGBUS.",
+		  test_remove_sigbus_in_child },
+		{ "dmabuf-mapping-cannot-purge",
+		  "A process with only the dma-buf cannot purge the BO through its mapping.",
+		  test_dmabuf_mapping },
+		{ "imported-bo-ebusy",
+		  "The importer of a BO cannot make it purgeable or purge it.",
+		  test_imported },
+		{ "free-then-share-not-purged",
+		  "A purgeable BO exported or flinked afterwards is not purged, nor when its last handle is closed.",
+		  test_free_then_share },
+		{ "free-then-write",
+		  "A purgeable BO can be written and needed again with the new contents; until then reclaim may purge it.",
+		  test_free_then_write },
+		{ "process-madvise-willneed-ignored",
+		  "process_madvise(MADV_WILLNEED) from another process does not make a purgeable BO needed.",
+		  test_process_madvise },
 		{ "purge-under-memory-pressure",
 		  "An allocation that needs more memory than is available gets it from the purgeable BOs; needed BOs keep every byte.",
 		  test_pressure },
@@ -510,4 +758,8 @@ igt_main
 			igt_gem_mmap_each_driver(DRM_GEM_MMAP_ADVICE_PURGEABLE,
 						 BO_SIZE, tests[i].fn);
 	}
+
+	igt_describe("DRM_CAP_GEM_MMAP_ADVICE has no unknown bits, and PURGEABLE comes with POPULATE.");
+	igt_subtest_with_dynamic("cap-bits")
+		igt_gem_mmap_each_driver(0, BO_SIZE, test_cap_bits);
 }
