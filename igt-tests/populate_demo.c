@@ -3,7 +3,8 @@
  * populate_demo: what the populate hook changes for a GEM mmap, in numbers.
  * For each virtual GPU present, maps a dumb buffer three ways and counts the
  * minor page faults that touching every page costs afterwards.
- * Not a test (gem_populate is); `make demo` runs it in the guest.
+ * Not a test (the IGT test gem_mmap_populate is); `make demo` runs it in the
+ * guest.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -26,7 +26,8 @@
  * MADV_POPULATE_WRITE must leave no fault for the writes to take, while
  * plain mmap() must cost at least one fault per 16 pages (TTM prefaults 16).
  *
- * Not a test of the guest suite (gem_populate is): tools/bench runs it.
+ * Not a test of the guest suite (the IGT test gem_mmap_populate is):
+ * tools/bench runs it.
  */
 #define _GNU_SOURCE
 #include <errno.h>

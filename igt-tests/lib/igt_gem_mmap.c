@@ -473,3 +473,80 @@ void igt_gem_mmap_shrink_all(void)
 	igt_assert_eq(write(fd, "2\n", 2), 2);
 	close(fd);
 }
+
+/**
+ * igt_gem_mmap_check_at:
+ * @ptr: mapping of part of a BO
+ * @len: bytes
+ * @offset: where in the BO @ptr maps, a multiple of 4
+ * @seed: pattern igt_gem_mmap_fill() wrote over the whole BO
+ *
+ * As igt_gem_mmap_check(), for a mapping of the BO from byte @offset on:
+ * returns whether each page shows the BO's page at its own offset.
+ */
+bool igt_gem_mmap_check_at(const void *ptr, size_t len, uint64_t offset,
+			   uint32_t seed)
+{
+	const uint32_t first = offset / sizeof(uint32_t);
+	const uint32_t *p = ptr;
+
+	for (size_t i = 0; i < len / sizeof(*p); i++) {
+		uint32_t want = seed ^ (first + (uint32_t)i);
+
+		if (p[i] != want) {
+			igt_info("BO page %" PRIu64 " dword %zu: 0x%08x, expected 0x%08x (BO page %u's)\n",
+				 (offset + i * sizeof(*p)) / 4096,
+				 i % (4096 / sizeof(*p)), p[i], want,
+				 (p[i] ^ seed) / (uint32_t)(4096 / sizeof(*p)));
+			return false;
+		}
+	}
+	return true;
+}
+
+/**
+ * igt_gem_mmap_assert_faulted:
+ * @fault_pages: igt_gem_mmap_fault_pages() of the driver
+ * @faults: page faults that touching @npages pages cost
+ * @npages: pages touched, none of them populated
+ *
+ * Asserts that touching pages nothing populated took the driver's fault
+ * path: one fault per page where a fault maps one page, at least one fault
+ * per @fault_pages pages otherwise. Skips where mmap() maps the whole BO
+ * itself (@fault_pages 0): there is no fault path to see.
+ */
+void igt_gem_mmap_assert_faulted(unsigned int fault_pages, long faults,
+				 long npages)
+{
+	igt_require_f(fault_pages, "mmap() maps the whole BO itself\n");
+	if (fault_pages == 1)
+		igt_assert_f(faults == npages,
+			     "%ld faults for %ld unpopulated pages, expected one per page\n",
+			     faults, npages);
+	else
+		igt_assert_f(faults >= 1 && faults >= npages / (long)fault_pages,
+			     "%ld faults for %ld unpopulated pages, at most %u pages a fault\n",
+			     faults, npages, fault_pages);
+}
+
+/**
+ * igt_gem_mmap_bo_wrap_dumb:
+ * @fd: DRM fd
+ * @handle: a dumb buffer's handle, such as that of igt_create_fb()'s BO
+ * @size: its size, a multiple of 4096
+ * @bo: out
+ *
+ * Fills @bo for a dumb buffer made elsewhere and looks its fake mmap offset
+ * up, for igt_gem_mmap_bo_map(). The handle stays the caller's: do not
+ * igt_gem_mmap_bo_destroy() it.
+ */
+void igt_gem_mmap_bo_wrap_dumb(int fd, uint32_t handle, uint64_t size,
+			       struct igt_gem_mmap_bo *bo)
+{
+	igt_assert(size && !(size & 4095));
+	memset(bo, 0, sizeof(*bo));
+	bo->fd = fd;
+	bo->handle = handle;
+	bo->size = size;
+	bo->offset = map_dumb(fd, handle);
+}

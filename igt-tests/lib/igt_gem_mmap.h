@@ -118,4 +118,11 @@ void igt_gem_mmap_shrink_all(void);
 		     strerror(__e), strerror(__want)); \
 } while (0)
 
+bool igt_gem_mmap_check_at(const void *ptr, size_t len, uint64_t offset,
+			   uint32_t seed);
+void igt_gem_mmap_assert_faulted(unsigned int fault_pages, long faults,
+				 long npages);
+void igt_gem_mmap_bo_wrap_dumb(int fd, uint32_t handle, uint64_t size,
+			       struct igt_gem_mmap_bo *bo);
+
 #endif /* IGT_GEM_MMAP_H */
