@@ -604,6 +604,9 @@ igt_main
 	igt_subtest("bochs-vram-scanout") {
 		fd = open_bochs();
 		igt_require_f(fd >= 0, "no bochs device\n");
+		igt_require_f(igt_gem_mmap_advice_caps(fd) &
+			      DRM_GEM_MMAP_ADVICE_POPULATE,
+			      "no populate on this kernel\n");
 		test_bochs_vram_scanout(fd);
 	}
 
