@@ -59,7 +59,8 @@ export-igt:
 bisect-check:
 	tools/bisect-check $(CONFIG)
 
-bench: tests
+bench: kernel
+	tools/build-igt
 	tools/bench
 
 # What make check's CI-kernel boot runs of IGT, on the stock kernel the series

@@ -1,6 +1,8 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
- * populate_bench: what prefaulting a GEM mmap costs and saves, against the
+ * Copyright © 2026 drm-gem-populate developers
+ *
+ * gem_mmap_populate: what prefaulting a GEM mmap costs and saves, against the
  * stock fault-per-page behaviour and against ordinary memory.
  *
  * For every buffer size and every (device, method) pair, a fresh buffer is
@@ -26,10 +28,10 @@
  * MADV_POPULATE_WRITE must leave no fault for the writes to take, while
  * plain mmap() must cost at least one fault per 16 pages (TTM prefaults 16).
  *
- * Not a test of the guest suite (the IGT test gem_mmap_populate is):
- * tools/bench runs it.
+ * Devices are found through lib/igt_gem_mmap (one of each driver); buffers
+ * are dumb buffers, created with plain ioctls so that a size the device
+ * cannot allocate (bochs: VRAM) is recorded, not fatal.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -46,10 +48,11 @@
 
 #include <xf86drm.h>
 
-#include "drmtest.h"
+#include "igt.h"
+#include "igt_gem_mmap.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define KiB		((uint64_t)1 << 10)
+#define MiB		((uint64_t)1 << 20)
 #define MAX_SIZES	32
 #define BIG_SIZE	(64 * MiB)	/* from here on, big_reps repetitions */
 
@@ -202,11 +205,51 @@ static int parse_size(const char *s, uint64_t *size)
 	return 0;
 }
 
+static size_t page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Write one dword per page; through a pointer the compiler cannot see. */
+static void touch_pages(void *ptr, size_t len)
+{
+	const size_t page = page_size();
+
+	for (size_t off = 0; off < len; off += page)
+		*(volatile uint32_t *)((char *)ptr + off) = (uint32_t)(off / page);
+}
+
+static void (*volatile touch)(void *, size_t) = touch_pages;
+
 /* A buffer of one target, created outside the timed section. */
 struct buf {
-	struct drmtest_bo bo;
+	struct igt_gem_mmap_bo bo;
 	int memfd;
 };
+
+/* A dumb buffer of @size bytes (4 KiB rows); 0 or -errno. */
+static int dumb_create(int fd, uint64_t size, struct igt_gem_mmap_bo *bo)
+{
+	struct drm_mode_create_dumb create = {
+		.width = 1024, .height = (size + 4095) / 4096, .bpp = 32,
+	};
+	struct drm_mode_map_dumb map = {};
+
+	if (drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &create))
+		return -errno;
+	bo->fd = fd;
+	bo->handle = create.handle;
+	bo->size = create.size;
+	map.handle = create.handle;
+	if (drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &map)) {
+		int err = -errno;
+
+		gem_close(fd, bo->handle);
+		return err;
+	}
+	bo->offset = map.offset;
+	return 0;
+}
 
 static int buf_create(const struct target *t, uint64_t size, struct buf *b)
 {
@@ -214,9 +257,9 @@ static int buf_create(const struct target *t, uint64_t size, struct buf *b)
 	b->memfd = -1;
 	switch (t->backing) {
 	case BACKING_GEM:
-		return drmtest_bo_create(t->fd, size, &b->bo);
+		return dumb_create(t->fd, size, &b->bo);
 	case BACKING_MEMFD:
-		b->memfd = memfd_create("populate_bench", MFD_CLOEXEC);
+		b->memfd = memfd_create("gem_mmap_populate", MFD_CLOEXEC);
 		if (b->memfd < 0)
 			return -errno;
 		if (ftruncate(b->memfd, (off_t)size)) {
@@ -236,7 +279,7 @@ static int buf_create(const struct target *t, uint64_t size, struct buf *b)
 static void buf_destroy(const struct target *t, struct buf *b)
 {
 	if (t->backing == BACKING_GEM)
-		drmtest_bo_destroy(&b->bo);
+		gem_close(b->bo.fd, b->bo.handle);
 	else if (b->memfd >= 0)
 		close(b->memfd);
 }
@@ -248,8 +291,8 @@ static void *buf_mmap(const struct target *t, const struct buf *b,
 
 	switch (t->backing) {
 	case BACKING_GEM:
-		return drmtest_bo_mmap(&b->bo, NULL, size, prot,
-				       MAP_SHARED | flags);
+		return mmap(NULL, size, prot, MAP_SHARED | flags, b->bo.fd,
+			    b->bo.offset);
 	case BACKING_MEMFD:
 		return mmap(NULL, size, prot, MAP_SHARED | flags, b->memfd, 0);
 	case BACKING_ANON:
@@ -293,7 +336,7 @@ static void measure(unsigned int ti, unsigned int method, unsigned int si,
 			s->step = "prefill mmap";
 			goto out;
 		}
-		drmtest_touch(ptr, size, DRMTEST_TOUCH_WRITE);
+		touch(ptr, size);
 		munmap(ptr, size);
 	}
 
@@ -316,7 +359,7 @@ static void measure(unsigned int ti, unsigned int method, unsigned int si,
 	}
 	t2 = now_ns();
 	f1 = minflt();
-	drmtest_touch(ptr, size, DRMTEST_TOUCH_WRITE);
+	touch(ptr, size);
 	f2 = minflt();
 	t3 = now_ns();
 
@@ -338,6 +381,21 @@ static unsigned int reps_for(uint64_t size)
 	return opt.reps;
 }
 
+/* A device of @driver, or -1. */
+static int open_driver(const char *driver)
+{
+	unsigned int idx;
+	char name[32];
+	int fd;
+
+	for_each_gem_mmap_device(idx, fd, name) {
+		if (!strcmp(name, driver))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
 static void open_targets(void)
 {
 	unsigned int i, si;
@@ -351,7 +409,7 @@ static void open_targets(void)
 		if (t->backing != BACKING_GEM) {
 			t->present = true;
 		} else {
-			t->fd = drmtest_open_driver(t->name);
+			t->fd = open_driver(t->name);
 			t->present = t->fd >= 0;
 			if (t->present)
 				drmGetCap(t->fd, DRM_CAP_GEM_MMAP_ADVICE,
@@ -378,7 +436,7 @@ static void warm_up(void)
 	unsigned int ti, m;
 	struct sample s;
 
-	drmtest_touch_faults(&s, sizeof(s), DRMTEST_TOUCH_WRITE);
+	touch(&s, sizeof(s));
 	opt.sizes[0] = 64 * KiB;
 	for (ti = 0; ti < NR_TARGETS; ti++) {
 		if (!targets[ti].present)
@@ -560,9 +618,9 @@ static int write_json(const char *path)
 	}
 	uname(&u);
 	fprintf(f, "{\n  \"meta\": {\n");
-	fprintf(f, "    \"tool\": \"populate_bench\",\n");
+	fprintf(f, "    \"tool\": \"gem_mmap_populate\",\n");
 	fprintf(f, "    \"kernel\": \"%s %s\",\n", u.release, u.machine);
-	fprintf(f, "    \"page_size\": %zu,\n", drmtest_page_size());
+	fprintf(f, "    \"page_size\": %zu,\n", page_size());
 	fprintf(f, "    \"cpus\": %ld,\n", sysconf(_SC_NPROCESSORS_ONLN));
 	fprintf(f, "    \"pinned_cpu\": %d,\n", opt.pinned_cpu);
 	fprintf(f, "    \"thp_enabled\": \"%s\",\n", thp_mode(thp, sizeof(thp)));
@@ -750,7 +808,7 @@ static int smoke_verdict(void)
 			for (i = 0; i < nr_samples; i++) {
 				const struct sample *s = &samples[i];
 				uint64_t pages = opt.sizes[s->size_idx] /
-						 drmtest_page_size();
+						 page_size();
 
 				if (s->target != ti || s->method != m)
 					continue;
@@ -774,7 +832,7 @@ static int smoke_verdict(void)
 						 "%ld minor faults writing %s (%" PRIu64 " pages)",
 						 bad->minflt_touch, sz,
 						 opt.sizes[bad->size_idx] /
-						 drmtest_page_size());
+						 page_size());
 			} else if (!runs) {
 				snprintf(why, sizeof(why),
 					 "no buffer of any size could be created");
@@ -795,7 +853,7 @@ static int smoke_verdict(void)
 	return failed ? 1 : 0;
 }
 
-static void usage(FILE *f, const char *argv0)
+static void print_usage(FILE *f, const char *argv0)
 {
 	fprintf(f,
 		"usage: %s [--smoke] [--sizes S,S,...] [--max-size S] [--reps N]\n"
@@ -820,7 +878,7 @@ static int parse_sizes(char *arg)
 
 		if (opt.nr_sizes == MAX_SIZES || parse_size(tok, &v))
 			return -1;
-		if (v % drmtest_page_size())
+		if (v % page_size())
 			return -1;
 		opt.sizes[opt.nr_sizes++] = v;
 	}
@@ -909,7 +967,7 @@ int main(int argc, char **argv)
 			opt.prefilled = true;
 			break;
 		case 'h':
-			usage(stdout, argv[0]);
+			print_usage(stdout, argv[0]);
 			return 0;
 		default:
 			goto bad;
@@ -999,6 +1057,6 @@ int main(int argc, char **argv)
 	free(samples);
 	return ret;
 bad:
-	usage(stderr, argv[0]);
+	print_usage(stderr, argv[0]);
 	return 2;
 }
