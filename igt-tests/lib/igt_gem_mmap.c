@@ -18,6 +18,7 @@
 #include "igt_core.h"
 #include "igt_gem_mmap.h"
 #include "igt_kms.h"
+#include "igt_msm.h"
 #include "igt_panfrost.h"
 #include "igt_vc4.h"
 #include "ioctl_wrappers.h"
@@ -168,8 +169,9 @@ static uint64_t i915_mmap_offset(int fd, uint32_t handle)
  * @bo: out
  *
  * Creates a BO with the driver's own allocator (gem_create on i915,
- * MSM_GEM_NEW, igt_panfrost_gem_new(), igt_vc4_create_bo(), a dumb buffer
- * elsewhere) and looks its fake mmap offset up. Fails the test on error.
+ * igt_msm_bo_new(), igt_panfrost_gem_new(), igt_vc4_create_bo(), a dumb
+ * buffer elsewhere) and looks its fake mmap offset up. Fails the test on
+ * error.
  */
 void igt_gem_mmap_bo_create(int fd, uint64_t size, struct igt_gem_mmap_bo *bo)
 {
@@ -185,12 +187,13 @@ void igt_gem_mmap_bo_create(int fd, uint64_t size, struct igt_gem_mmap_bo *bo)
 		bo->handle = gem_create(fd, size);
 		bo->offset = i915_mmap_offset(fd, bo->handle);
 	} else if (!strcmp(name, "msm")) {
-		struct drm_msm_gem_new new = { .size = size, .flags = MSM_BO_WC };
 		struct drm_msm_gem_info info = { .info = MSM_INFO_GET_OFFSET };
+		struct msm_device dev = { .fd = fd };
+		struct msm_bo *mbo = igt_msm_bo_new(&dev, size, MSM_BO_WC);
 
-		do_ioctl(fd, DRM_IOCTL_MSM_GEM_NEW, &new);
-		bo->handle = new.handle;
-		info.handle = new.handle;
+		bo->handle = mbo->handle;
+		free(mbo);		/* the handle stays: gem_close() frees it */
+		info.handle = bo->handle;
 		do_ioctl(fd, DRM_IOCTL_MSM_GEM_INFO, &info);
 		bo->offset = info.value;
 	} else if (!strcmp(name, "panfrost")) {
