@@ -14,7 +14,7 @@
 #   make bisect-check build every prefix of the series (on demand, slow)
 #   make stock-gate   the IGT tests and the upstream gate on Debian's stock 6.12.117
 #   make bench        populate benchmark, one guest boot -> build/bench/ (ratios.md, bench.png)
-#   make stress-long  gem_stress --long (1e6 operations) on the debug kernel
+#   make stress-long  IGT gem_mmap_stress --long (1e6 operations) on the debug kernel
 #   make pressure     IGT gem_mmap_advice@purge-under-memory-pressure in a 512 MiB debug guest
 #                     (make check runs it in 768 MiB)
 
@@ -76,9 +76,9 @@ stock-gate:
 # make check's debug boot does; any other splat fails the run.
 stress-long:
 	tools/kbuild debug
-	tools/build-tests debug
+	tools/build-igt gem_mmap_stress
 	tools/vm --config debug --append kunit.enable=0 --timeout 14400 -- \
-		build/igt/gem_stress --long
+		build/igt-upstream/tests/gem_mmap_stress --long
 
 pressure:
 	tools/kbuild debug

@@ -553,3 +553,116 @@ void igt_gem_mmap_bo_wrap_dumb(int fd, uint32_t handle, uint64_t size,
 	bo->size = size;
 	bo->offset = map_dumb(fd, handle);
 }
+
+/**
+ * __igt_gem_mmap_shrink_all:
+ *
+ * As igt_gem_mmap_shrink_all(), from any thread: returns false with errno
+ * where drop_caches cannot be written, instead of skipping.
+ */
+bool __igt_gem_mmap_shrink_all(void)
+{
+	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, "2\n", 2) == 2;
+	close(fd);
+	return ok;
+}
+
+/**
+ * igt_gem_mmap_handle_offset:
+ * @fd: DRM fd of any driver for_each_gem_mmap_device() opens
+ * @handle: a BO handle on @fd, such as one imported from a dma-buf or
+ *          opened from a flink name
+ *
+ * Looks up the fake mmap offset of @handle on @fd the way
+ * igt_gem_mmap_bo_create() does for the BOs it creates. Fails the test on
+ * error.
+ */
+uint64_t igt_gem_mmap_handle_offset(int fd, uint32_t handle)
+{
+	char name[32];
+
+	driver_name(fd, name, sizeof(name));
+	if (!strcmp(name, "i915"))
+		return i915_mmap_offset(fd, handle);
+	if (!strcmp(name, "msm")) {
+		struct drm_msm_gem_info info = {
+			.handle = handle, .info = MSM_INFO_GET_OFFSET,
+		};
+
+		do_ioctl(fd, DRM_IOCTL_MSM_GEM_INFO, &info);
+		return info.value;
+	}
+	if (!strcmp(name, "panfrost")) {
+		struct drm_panfrost_mmap_bo arg = { .handle = handle };
+
+		do_ioctl(fd, DRM_IOCTL_PANFROST_MMAP_BO, &arg);
+		return arg.offset;
+	}
+	if (!strcmp(name, "vc4")) {
+		struct drm_vc4_mmap_bo arg = { .handle = handle };
+
+		do_ioctl(fd, DRM_IOCTL_VC4_MMAP_BO, &arg);
+		return arg.offset;
+	}
+	return map_dumb(fd, handle);
+}
+
+static __thread sigjmp_buf guard_jmp;
+static __thread volatile sig_atomic_t guard_armed;
+static __thread void *volatile guard_addr;
+
+static void guard_handler(int sig, siginfo_t *si, void *uctx)
+{
+	if (!guard_armed) {
+		signal(sig, SIG_DFL);	/* the access faults again, fatally */
+		return;
+	}
+	guard_armed = 0;
+	guard_addr = si->si_addr;
+	siglongjmp(guard_jmp, 1);
+}
+
+/**
+ * igt_gem_mmap_catch_sigbus:
+ * @old: out, the action to restore with sigaction() afterwards, or NULL
+ *
+ * Installs the SIGBUS handler of igt_gem_mmap_guarded(), for the whole
+ * process. A SIGBUS outside of igt_gem_mmap_guarded() stays fatal.
+ */
+void igt_gem_mmap_catch_sigbus(struct sigaction *old)
+{
+	struct sigaction sa = {
+		.sa_sigaction = guard_handler,
+		.sa_flags = SA_SIGINFO,
+	};
+
+	sigemptyset(&sa.sa_mask);
+	igt_assert_eq(sigaction(SIGBUS, &sa, old), 0);
+}
+
+/**
+ * igt_gem_mmap_guarded:
+ * @fn: accesses to mappings
+ * @data: their argument
+ * @addr: out, the address whose access raised SIGBUS
+ *
+ * Runs @fn(@data) with SIGBUS caught, from any thread and in children
+ * (one jump point per thread), after igt_gem_mmap_catch_sigbus(). Returns
+ * whether an access raised SIGBUS: @fn stopped at that access.
+ */
+bool igt_gem_mmap_guarded(void (*fn)(void *data), void *data, void **addr)
+{
+	if (sigsetjmp(guard_jmp, 1)) {
+		*addr = guard_addr;
+		return true;
+	}
+	guard_armed = 1;
+	fn(data);
+	guard_armed = 0;
+	return false;
+}

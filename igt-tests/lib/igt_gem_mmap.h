@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -124,5 +125,9 @@ void igt_gem_mmap_assert_faulted(unsigned int fault_pages, long faults,
 				 long npages);
 void igt_gem_mmap_bo_wrap_dumb(int fd, uint32_t handle, uint64_t size,
 			       struct igt_gem_mmap_bo *bo);
+bool __igt_gem_mmap_shrink_all(void);
+uint64_t igt_gem_mmap_handle_offset(int fd, uint32_t handle);
+void igt_gem_mmap_catch_sigbus(struct sigaction *old);
+bool igt_gem_mmap_guarded(void (*fn)(void *data), void *data, void **addr);
 
 #endif /* IGT_GEM_MMAP_H */
