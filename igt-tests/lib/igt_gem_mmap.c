@@ -94,16 +94,34 @@ static bool seen_before(const char *name, unsigned int card)
  * ioctls of their own, vgem, virtio-gpu and vkms, then one card of each
  * other driver (dumb buffers). Returns an open DRM fd of the next driver
  * present, or -1 at the end.
+ *
+ * The card nodes are looked at directly: __drm_open_driver() would, for
+ * each driver absent, try to load its module and rescan every device
+ * through udev, seconds per subtest under a debug kernel. Only vgem, which
+ * udev never loads, is looked for through it when no card has it.
  */
 int igt_gem_mmap_next_device(unsigned int *idx, char *name, size_t len)
 {
 	int fd;
 
 	while (*idx < ARRAY_SIZE(drivers)) {
-		fd = __drm_open_driver(drivers[(*idx)++].chipset);
-		if (fd >= 0) {
+		unsigned int i = (*idx)++;
+
+		for (unsigned int card = 0; card < MAX_OTHER_CARDS; card++) {
+			fd = open_card(card);
+			if (fd < 0)
+				continue;
 			driver_name(fd, name, len);
-			return fd;
+			if (!strcmp(name, drivers[i].name))
+				return fd;
+			close(fd);
+		}
+		if (drivers[i].chipset == DRIVER_VGEM) {
+			fd = __drm_open_driver(DRIVER_VGEM);
+			if (fd >= 0) {
+				driver_name(fd, name, len);
+				return fd;
+			}
 		}
 	}
 	/* Then one card of each other driver, such as bochs and qxl. */
@@ -347,6 +365,27 @@ void igt_gem_mmap_each_driver(uint64_t caps, uint64_t size,
 			      void (*fn)(struct igt_gem_mmap_test *t))
 {
 	igt_gem_mmap_each_driver_mask(caps, caps, size, fn);
+}
+
+/**
+ * igt_gem_mmap_subtests:
+ * @tests: the subtests
+ * @n: how many
+ * @caps: DRM_GEM_MMAP_ADVICE_* bits a driver must have, 0 for every driver
+ * @size: size of the BO each dynamic subtest gets, a multiple of 4096
+ *
+ * Declares each of @tests, with its description, as a subtest with one
+ * dynamic subtest per driver that has @caps (igt_gem_mmap_each_driver()).
+ * Call it where igt_subtest() may be, in igt_main.
+ */
+void igt_gem_mmap_subtests(const struct igt_gem_mmap_subtest *tests,
+			   unsigned int n, uint64_t caps, uint64_t size)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		igt_describe(tests[i].describe);
+		igt_subtest_with_dynamic(tests[i].name)
+			igt_gem_mmap_each_driver(caps, size, tests[i].fn);
+	}
 }
 
 static long minflt(void)

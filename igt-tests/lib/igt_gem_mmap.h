@@ -69,6 +69,20 @@ struct igt_gem_mmap_test {
 
 void igt_gem_mmap_each_driver_mask(uint64_t caps, uint64_t mask, uint64_t size,
 				   void (*fn)(struct igt_gem_mmap_test *t));
+/**
+ * struct igt_gem_mmap_subtest:
+ * @name: subtest name
+ * @describe: igt_describe() text
+ * @fn: body, run on a fresh BO of each driver (igt_gem_mmap_each_driver())
+ */
+struct igt_gem_mmap_subtest {
+	const char *name;
+	const char *describe;
+	void (*fn)(struct igt_gem_mmap_test *t);
+};
+
+void igt_gem_mmap_subtests(const struct igt_gem_mmap_subtest *tests,
+			   unsigned int n, uint64_t caps, uint64_t size);
 void igt_gem_mmap_each_driver(uint64_t caps, uint64_t size,
 			      void (*fn)(struct igt_gem_mmap_test *t));
 

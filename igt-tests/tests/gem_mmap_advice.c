@@ -691,11 +691,7 @@ static void test_pressure(struct igt_gem_mmap_test *t)
 
 igt_main
 {
-	static const struct {
-		const char *name;
-		const char *describe;
-		void (*fn)(struct igt_gem_mmap_test *t);
-	} tests[] = {
+	static const struct igt_gem_mmap_subtest tests[] = {
 		{ "free-willneed-retained",
 		  "MADV_FREE then MADV_WILLNEED keeps the contents.",
 		  test_free_willneed },
@@ -752,12 +748,7 @@ igt_main
 		  test_pressure },
 	};
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(tests); i++) {
-		igt_describe(tests[i].describe);
-		igt_subtest_with_dynamic(tests[i].name)
-			igt_gem_mmap_each_driver(DRM_GEM_MMAP_ADVICE_PURGEABLE,
-						 BO_SIZE, tests[i].fn);
-	}
+	igt_gem_mmap_subtests(tests, ARRAY_SIZE(tests), DRM_GEM_MMAP_ADVICE_PURGEABLE, BO_SIZE);
 
 	igt_describe("DRM_CAP_GEM_MMAP_ADVICE has no unknown bits, and PURGEABLE comes with POPULATE.");
 	igt_subtest_with_dynamic("cap-bits")

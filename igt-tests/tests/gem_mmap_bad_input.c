@@ -598,11 +598,7 @@ static void test_populate_only(struct igt_gem_mmap_test *t)
 
 igt_main
 {
-	static const struct {
-		const char *name;
-		const char *describe;
-		void (*fn)(struct igt_gem_mmap_test *t);
-	} tests[] = {
+	static const struct igt_gem_mmap_subtest tests[] = {
 		{ "madvise-bad-range",
 		  "Unaligned start, wrapping length: EINVAL; length 0: no-op; one byte: not the whole BO.",
 		  test_bad_range },
@@ -647,12 +643,7 @@ igt_main
 		  test_other_advice },
 	};
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(tests); i++) {
-		igt_describe(tests[i].describe);
-		igt_subtest_with_dynamic(tests[i].name)
-			igt_gem_mmap_each_driver(DRM_GEM_MMAP_ADVICE_PURGEABLE,
-						 BO_SIZE, tests[i].fn);
-	}
+	igt_gem_mmap_subtests(tests, ARRAY_SIZE(tests), DRM_GEM_MMAP_ADVICE_PURGEABLE, BO_SIZE);
 
 	igt_describe("Drivers without purgeable BOs: populate checks, then EOPNOTSUPP for the purge advice; posix_fadvise() ignored.");
 	igt_subtest_with_dynamic("populate-only-advice")
