@@ -13,7 +13,11 @@
  *   map_populate         mmap(MAP_POPULATE), write every page
  *   madv_populate_write  mmap(), madvise(MADV_POPULATE_WRITE), write every page
  *
- * on the GEM devices vgem, virtio_gpu, bochs-drm and qxl (dumb buffers) and,
+ * on the GEM devices vgem, virtio_gpu, bochs-drm and qxl (dumb buffers),
+ * on vgem with huge pages ("vgem-huge": the kernel's shmem mount switched to
+ * huge=within_size through transparent_hugepage/shmem_enabled around its
+ * buffers' allocation, and transparent huge pages allowed for the process,
+ * so that its buffers of 2 MiB and more are PMD-mapped) and,
  * as a reference, on anonymous memory ("anon", MAP_PRIVATE) and on a memfd
  * ("memfd", shmem, MAP_SHARED). Wall time (CLOCK_MONOTONIC) and ru_minflt
  * are taken around the whole section and around the writes alone. Methods
@@ -64,6 +68,8 @@ enum backing {
 
 struct target {
 	const char *name;
+	const char *driver;		/* BACKING_GEM: if not @name */
+	bool huge;			/* shmem huge pages for its buffers */
 	enum backing backing;
 	bool selected;
 	bool present;
@@ -74,6 +80,7 @@ struct target {
 
 static struct target targets[] = {
 	{ .name = "vgem", .backing = BACKING_GEM },
+	{ .name = "vgem-huge", .driver = "vgem", .huge = true, .backing = BACKING_GEM },
 	{ .name = "virtio_gpu", .backing = BACKING_GEM },
 	{ .name = "bochs-drm", .backing = BACKING_GEM },
 	{ .name = "qxl", .backing = BACKING_GEM },
@@ -137,8 +144,8 @@ static struct sample *samples;
 static unsigned int nr_samples;
 
 static const uint64_t default_sizes[] = {
-	4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 4 * MiB, 16 * MiB,
-	64 * MiB, 256 * MiB,
+	4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, 1 * MiB, 2 * MiB, 4 * MiB,
+	16 * MiB, 64 * MiB, 256 * MiB,
 };
 
 static const uint64_t smoke_sizes[] = {
@@ -251,6 +258,68 @@ static int dumb_create(int fd, uint64_t size, struct igt_gem_mmap_bo *bo)
 	return 0;
 }
 
+#define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+
+static char shmem_enabled_saved[32];	/* the mode to restore at exit */
+static int huge_state = -1;		/* what set_huge() set last */
+
+/* The selected ("[within_size]") mode of a THP sysfs file, or "". */
+static void thp_selected(const char *path, char *mode, size_t len)
+{
+	char buf[128] = "", *l, *r;
+	FILE *f = fopen(path, "r");
+
+	mode[0] = 0;
+	if (!f)
+		return;
+	if (fgets(buf, sizeof(buf), f) && (l = strchr(buf, '[')) &&
+	    (r = strchr(l, ']'))) {
+		*r = 0;
+		snprintf(mode, len, "%s", l + 1);
+	}
+	fclose(f);
+}
+
+static int write_shmem_enabled(const char *mode)
+{
+	FILE *f = fopen(SHMEM_ENABLED, "w");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(mode, f) < 0)
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
+/*
+ * Huge pages for the buffers made and mapped next, or not: the kernel's
+ * shmem mount (GEM objects and memfds) at huge=within_size or never, and
+ * transparent huge pages allowed for the process or not (4 KiB pages for
+ * the references, as GEM mmaps have without huge pages).
+ */
+static int set_huge(bool huge)
+{
+	int err;
+
+	if (huge_state == huge)
+		return 0;
+	err = write_shmem_enabled(huge ? "within_size" : "never");
+	if (err && huge)
+		return err;
+	opt.thp_disabled = !prctl(PR_SET_THP_DISABLE, !huge, 0, 0, 0) && !huge;
+	huge_state = huge;
+	return 0;
+}
+
+static void restore_shmem_enabled(void)
+{
+	if (shmem_enabled_saved[0] && huge_state >= 0)
+		write_shmem_enabled(shmem_enabled_saved);
+}
+
 static int buf_create(const struct target *t, uint64_t size, struct buf *b)
 {
 	memset(b, 0, sizeof(*b));
@@ -323,6 +392,12 @@ static void measure(unsigned int ti, unsigned int method, unsigned int si,
 	s->method = method;
 	s->size_idx = si;
 
+	err = set_huge(t->huge);
+	if (err) {
+		s->err = err;
+		s->step = "shmem_enabled";
+		return;
+	}
 	err = buf_create(t, size, &b);
 	if (err) {
 		s->err = err;
@@ -409,7 +484,7 @@ static void open_targets(void)
 		if (t->backing != BACKING_GEM) {
 			t->present = true;
 		} else {
-			t->fd = open_driver(t->name);
+			t->fd = open_driver(t->driver ?: t->name);
 			t->present = t->fd >= 0;
 			if (t->present)
 				drmGetCap(t->fd, DRM_CAP_GEM_MMAP_ADVICE,
@@ -794,6 +869,8 @@ static int smoke_verdict(void)
 			continue;
 		for (m = 0; m < NR_METHODS; m++) {
 			const bool fault = m == METHOD_FAULT;
+			/* TTM prefaults 16 pages; a huge entry maps 512. */
+			const unsigned int per_fault = t->huge ? 512 : 16;
 			const struct sample *bad = NULL;
 			unsigned int runs = 0;
 			char why[160] = "";
@@ -814,7 +891,8 @@ static int smoke_verdict(void)
 					continue;
 				runs++;
 				if (s->err ||
-				    (fault && (uint64_t)s->minflt_touch < (pages + 15) / 16) ||
+				    (fault && (uint64_t)s->minflt_touch <
+				     (pages + per_fault - 1) / per_fault) ||
 				    (!fault && s->minflt_touch)) {
 					bad = s;
 					break;
@@ -842,8 +920,8 @@ static int smoke_verdict(void)
 				printf("not ok %u %s: %s: %s\n", n, t->name,
 				       method_names[m], why);
 			} else if (fault) {
-				printf("ok %u %s: fault: >= 1 minor fault per 16 pages on touch (%u runs)\n",
-				       n, t->name, runs);
+				printf("ok %u %s: fault: >= 1 minor fault per %u pages on touch (%u runs)\n",
+				       n, t->name, per_fault, runs);
 			} else {
 				printf("ok %u %s: %s: 0 minor faults on touch (%u runs)\n",
 				       n, t->name, method_names[m], runs);
@@ -999,7 +1077,10 @@ int main(int argc, char **argv)
 	}
 
 	/* 4 KiB pages for the reference too, as GEM mmaps have. */
-	opt.thp_disabled = !prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+	thp_selected(SHMEM_ENABLED, shmem_enabled_saved,
+		     sizeof(shmem_enabled_saved));
+	atexit(restore_shmem_enabled);
+	set_huge(false);
 
 	/* Stay on one CPU: no migration in the middle of a measurement. */
 	opt.pinned_cpu = sched_getcpu();

@@ -66,6 +66,12 @@
  * Description: DRM_CAP_GEM_MMAP_ADVICE's POPULATE bit says what
  *   MADV_POPULATE_WRITE does: set, it maps every page; clear, EINVAL.
  *
+ * SUBTEST: huge-pages
+ * Description: With huge pages off and on (the shmem mount at
+ *   huge=within_size), an 8 MiB BO populates with no fault left and the
+ *   right contents; on vgem, faults map one huge page each when on; split
+ *   mappings, MADV_DONTNEED of one page and fork keep the contents.
+ *
  * SUBTEST: bochs-vram-scanout
  * Description: A bochs BO that scanout pinned in VRAM keeps its data and is
  *   populated through the PCI BAR by MAP_POPULATE and MADV_POPULATE_WRITE.
@@ -119,6 +125,62 @@ static void assert_no_faults(void *p, size_t len, enum igt_gem_mmap_touch how)
 
 	igt_assert_f(faults == 0, "%ld faults for %zu populated pages\n",
 		     faults, len / PAGE);
+}
+
+#define HUGE_BO_SIZE	(8u << 20)	/* four huge pages */
+#define HUGE_PAGE	(2u << 20)
+#define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+static char saved_shmem_enabled[32];
+
+/* The selected mode of a THP sysfs file ("[never]"), "" if none. */
+static void thp_mode(const char *path, char *mode, size_t len)
+{
+	char buf[128] = "", *l, *r;
+	FILE *f = fopen(path, "r");
+
+	mode[0] = 0;
+	if (f) {
+		if (fgets(buf, sizeof(buf), f) && (l = strchr(buf, '[')) &&
+		    (r = strchr(l, ']'))) {
+			*r = 0;
+			snprintf(mode, len, "%s", l + 1);
+		}
+		fclose(f);
+	}
+}
+
+static bool set_shmem_enabled(const char *mode)
+{
+	FILE *f = fopen(SHMEM_ENABLED, "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fputs(mode, f) >= 0;
+	return !fclose(f) && ok;
+}
+
+static void restore_shmem_enabled(int sig)
+{
+	if (saved_shmem_enabled[0])
+		set_shmem_enabled(saved_shmem_enabled);
+}
+
+/* kB of shmem huge pages in use (/proc/meminfo ShmemHugePages). */
+static long shmem_huge_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	igt_assert(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "ShmemHugePages: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
 }
 
 static void *map_filled(struct igt_gem_mmap_test *t, uint32_t seed)
@@ -542,13 +604,115 @@ static void test_bochs_vram_scanout(int fd)
 	igt_display_fini(&display);
 }
 
+static bool is_vgem(int fd)
+{
+	drmVersionPtr v = drmGetVersion(fd);
+	bool vgem = v && !strcmp(v->name, "vgem");
+
+	drmFreeVersion(v);
+	return vgem;
+}
+
+/* Whether vgem has its own huge=within_size mount (vgem.huge_pages=1). */
+static bool vgem_huge_pages(void)
+{
+	char c = 'N';
+	FILE *f = fopen("/sys/module/vgem/parameters/huge_pages", "r");
+
+	if (f) {
+		if (fread(&c, 1, 1, f) != 1)
+			c = 'N';
+		fclose(f);
+	}
+	return c == 'Y';
+}
+
+/*
+ * One 8 MiB BO with the shmem mount's huge pages at @mode ("never" or
+ * "within_size"), populated, faulted, split and shared across fork().
+ */
+static void huge_pages_round(struct igt_gem_mmap_test *t, const char *mode)
+{
+	const size_t size = HUGE_BO_SIZE, n = size / PAGE;
+	struct igt_gem_mmap_bo bo;
+	const bool vgem = is_vgem(t->fd);
+	long kb, faults;
+	bool huge;
+	char *p;
+
+	igt_assert_f(set_shmem_enabled(mode), "%s: %s: %m\n", SHMEM_ENABLED, mode);
+	igt_gem_mmap_bo_create(t->fd, size, &bo);
+
+	/* Populate: no fault left, and the pages the BO has. */
+	kb = shmem_huge_kb();
+	p = igt_gem_mmap_bo_map(&bo, RW, MAP_SHARED | MAP_POPULATE);
+	huge = shmem_huge_kb() - kb >= (long)(size >> 10);
+	assert_no_faults(p, size, IGT_GEM_MMAP_WRITE);
+	igt_gem_mmap_fill(p, size, 0x12000000);
+	igt_info("%s: %s huge pages for the BO\n", mode, huge ? "got" : "no");
+	igt_assert(igt_gem_mmap_check(p, size, 0x12000000));
+
+	/* Faults: one per huge page on vgem (the huge_fault handler). */
+	igt_assert_madvise(0, p, size, MADV_DONTNEED);
+	faults = igt_gem_mmap_touch_faults(p, size, IGT_GEM_MMAP_READ);
+	igt_info("%s: %ld faults reading %zu pages\n", mode, faults, n);
+	if (vgem && (vgem_huge_pages() || !strcmp(mode, "within_size"))) {
+		igt_require_f(huge, "tmpfs gave vgem no huge pages\n");
+		igt_assert_f(faults == (long)(size / HUGE_PAGE),
+			     "%ld faults for %zu huge pages\n", faults, size / HUGE_PAGE);
+	} else if (vgem) {
+		igt_assert_f(faults == (long)n, "%ld faults for %zu pages\n", faults, n);
+	}
+	igt_assert(igt_gem_mmap_check(p, size, 0x12000000));
+
+	/* MADV_DONTNEED of one page inside a huge page keeps every page. */
+	igt_assert_madvise(0, p + 3 * PAGE, PAGE, MADV_DONTNEED);
+	igt_assert(igt_gem_mmap_check(p, size, 0x12000000));
+
+	/* A child populates, writes; the parent sees it. */
+	igt_fork(child, 1) {
+		igt_assert_madvise(0, p, size, MADV_POPULATE_WRITE);
+		assert_no_faults(p, size, IGT_GEM_MMAP_WRITE);
+		igt_gem_mmap_fill(p, size, 0x13000000);
+	}
+	igt_waitchildren();
+	igt_assert(igt_gem_mmap_check(p, size, 0x13000000));
+
+	/* Split inside the first huge page, and mprotect() in the second. */
+	igt_assert_eq(munmap(p + PAGE, PAGE), 0);
+	igt_assert_eq(mprotect(p + HUGE_PAGE + PAGE, PAGE, PROT_READ), 0);
+	igt_assert_madvise(0, p + 2 * PAGE, size - 2 * PAGE, MADV_POPULATE_READ);
+	assert_no_faults(p + 2 * PAGE, size - 2 * PAGE, IGT_GEM_MMAP_READ);
+	igt_assert(igt_gem_mmap_check_at(p, PAGE, 0, 0x13000000));
+	igt_assert(igt_gem_mmap_check_at(p + 2 * PAGE, size - 2 * PAGE, 2 * PAGE,
+					 0x13000000));
+	igt_assert_eq(munmap(p, PAGE), 0);
+	igt_assert_eq(munmap(p + 2 * PAGE, size - 2 * PAGE), 0);
+	igt_gem_mmap_bo_destroy(&bo);
+}
+
+static void test_huge_pages(struct igt_gem_mmap_test *t)
+{
+	char mode[32];
+
+	require_populate(t->fd);
+	thp_mode(THP_ENABLED, mode, sizeof(mode));
+	igt_require_f(!strcmp(mode, "always"),
+		      "transparent_hugepage/enabled is \"%s\", not always\n", mode);
+	if (!saved_shmem_enabled[0]) {
+		thp_mode(SHMEM_ENABLED, saved_shmem_enabled,
+			 sizeof(saved_shmem_enabled));
+		igt_require_f(saved_shmem_enabled[0], "no %s\n", SHMEM_ENABLED);
+		igt_install_exit_handler(restore_shmem_enabled);
+	}
+	huge_pages_round(t, "never");
+	huge_pages_round(t, "within_size");
+	restore_shmem_enabled(0);
+}
+
 igt_main
 {
-	static const struct {
-		const char *name;
-		const char *describe;
-		void (*fn)(struct igt_gem_mmap_test *t);
-	} tests[] = {
+	static const struct igt_gem_mmap_subtest tests[] = {
 		{ "map-populate-no-faults",
 		  "mmap(MAP_POPULATE) maps every page, and the right ones.",
 		  test_map_populate },
@@ -591,14 +755,13 @@ igt_main
 		{ "cap-reports-populate",
 		  "DRM_CAP_GEM_MMAP_ADVICE's POPULATE bit says whether MADV_POPULATE_WRITE maps every page.",
 		  test_cap },
+		{ "huge-pages",
+		  "With huge pages off and on, 8 MiB BOs populate, fault, split and fork with the right contents.",
+		  test_huge_pages },
 	};
 	int fd = -1;
 
-	for (unsigned int i = 0; i < ARRAY_SIZE(tests); i++) {
-		igt_describe(tests[i].describe);
-		igt_subtest_with_dynamic(tests[i].name)
-			igt_gem_mmap_each_driver(0, BO_SIZE, tests[i].fn);
-	}
+	igt_gem_mmap_subtests(tests, ARRAY_SIZE(tests), 0, BO_SIZE);
 
 	igt_describe("A bochs BO that scanout pinned in VRAM keeps its data and is populated through the PCI BAR.");
 	igt_subtest("bochs-vram-scanout") {
