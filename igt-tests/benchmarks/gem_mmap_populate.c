@@ -869,8 +869,12 @@ static int smoke_verdict(void)
 			continue;
 		for (m = 0; m < NR_METHODS; m++) {
 			const bool fault = m == METHOD_FAULT;
-			/* TTM prefaults 16 pages; a huge entry maps 512. */
-			const unsigned int per_fault = t->huge ? 512 : 16;
+			/*
+			 * At least one fault per 16 pages (TTM prefaults 16),
+			 * per 512 where a fault maps a huge page.
+			 */
+			const unsigned int per_fault = t->huge ? 512 : !t->present ? 16 :
+				max(16u, igt_gem_mmap_fault_pages(t->fd));
 			const struct sample *bad = NULL;
 			unsigned int runs = 0;
 			char why[160] = "";

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -291,10 +292,30 @@ void *igt_gem_mmap_bo_map(const struct igt_gem_mmap_bo *bo, int prot,
  * @fd: DRM fd
  *
  * Most pages one CPU fault maps on a mapping of this driver: 1 for the
- * shmem and DMA helpers and msm, 16 for TTM (TTM_BO_VM_NUM_PREFAULT), the
+ * shmem and DMA helpers and msm (512 for vgem with huge pages: one huge
+ * page), 16 for TTM (TTM_BO_VM_NUM_PREFAULT), the
  * whole object for i915 (its fault handler maps all of it), 0 where mmap()
  * maps everything itself (vc4).
  */
+/**
+ * igt_gem_mmap_vgem_huge_pages:
+ *
+ * Whether vgem backs its BOs with huge pages (vgem.huge_pages=1): its BOs
+ * of 2 MiB and more are then mapped one huge page per fault.
+ */
+bool igt_gem_mmap_vgem_huge_pages(void)
+{
+	char c = 'N';
+	FILE *f = fopen("/sys/module/vgem/parameters/huge_pages", "r");
+
+	if (f) {
+		if (fread(&c, 1, 1, f) != 1)
+			c = 'N';
+		fclose(f);
+	}
+	return c == 'Y';
+}
+
 unsigned int igt_gem_mmap_fault_pages(int fd)
 {
 	static const char *const ttm[] = {
@@ -305,6 +326,8 @@ unsigned int igt_gem_mmap_fault_pages(int fd)
 	driver_name(fd, name, sizeof(name));
 	if (!strcmp(name, "vc4"))
 		return 0;
+	if (!strcmp(name, "vgem") && igt_gem_mmap_vgem_huge_pages())
+		return 512;
 	if (!strcmp(name, "i915"))
 		return UINT32_MAX;
 	for (unsigned int i = 0; i < ARRAY_SIZE(ttm); i++) {

@@ -59,6 +59,7 @@ void *__igt_gem_mmap_bo_map(const struct igt_gem_mmap_bo *bo, int prot,
 void *igt_gem_mmap_bo_map(const struct igt_gem_mmap_bo *bo, int prot,
 			  int flags);
 unsigned int igt_gem_mmap_fault_pages(int fd);
+bool igt_gem_mmap_vgem_huge_pages(void);
 
 /* What igt_gem_mmap_each_driver() hands each dynamic subtest. */
 struct igt_gem_mmap_test {

@@ -613,20 +613,6 @@ static bool is_vgem(int fd)
 	return vgem;
 }
 
-/* Whether vgem has its own huge=within_size mount (vgem.huge_pages=1). */
-static bool vgem_huge_pages(void)
-{
-	char c = 'N';
-	FILE *f = fopen("/sys/module/vgem/parameters/huge_pages", "r");
-
-	if (f) {
-		if (fread(&c, 1, 1, f) != 1)
-			c = 'N';
-		fclose(f);
-	}
-	return c == 'Y';
-}
-
 /*
  * One 8 MiB BO with the shmem mount's huge pages at @mode ("never" or
  * "within_size"), populated, faulted, split and shared across fork().
@@ -656,7 +642,7 @@ static void huge_pages_round(struct igt_gem_mmap_test *t, const char *mode)
 	igt_assert_madvise(0, p, size, MADV_DONTNEED);
 	faults = igt_gem_mmap_touch_faults(p, size, IGT_GEM_MMAP_READ);
 	igt_info("%s: %ld faults reading %zu pages\n", mode, faults, n);
-	if (vgem && (vgem_huge_pages() || !strcmp(mode, "within_size"))) {
+	if (vgem && (igt_gem_mmap_vgem_huge_pages() || !strcmp(mode, "within_size"))) {
 		igt_require_f(huge, "tmpfs gave vgem no huge pages\n");
 		igt_assert_f(faults == (long)(size / HUGE_PAGE),
 			     "%ld faults for %zu huge pages\n", faults, size / HUGE_PAGE);
