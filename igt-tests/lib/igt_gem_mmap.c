@@ -54,13 +54,22 @@ static void driver_name(int fd, char *name, size_t len)
 	drmFreeVersion(v);
 }
 
-/* DRM fd of card node /dev/dri/card@card, of any driver, or -1. */
-static int open_card(unsigned int card)
+/*
+ * DRM fd of card node /dev/dri/card@card if its driver is one of @chipset
+ * (DRIVER_ANY leaves vgem, virtio-gpu and vkms out), or -1.
+ */
+static int open_card_of(unsigned int card, unsigned int chipset)
 {
 	char path[32];
 
 	snprintf(path, sizeof(path), "/dev/dri/card%u", card);
-	return __drm_open_device(path, DRIVER_ANY);
+	return __drm_open_device(path, chipset);
+}
+
+/* DRM fd of card node /dev/dri/card@card, of any driver, or -1. */
+static int open_card(unsigned int card)
+{
+	return open_card_of(card, DRIVER_ANY);
 }
 
 /* Whether @name is a driver of drivers[], or that of another card before @card. */
@@ -109,7 +118,7 @@ int igt_gem_mmap_next_device(unsigned int *idx, char *name, size_t len)
 		unsigned int i = (*idx)++;
 
 		for (unsigned int card = 0; card < MAX_OTHER_CARDS; card++) {
-			fd = open_card(card);
+			fd = open_card_of(card, drivers[i].chipset);
 			if (fd < 0)
 				continue;
 			driver_name(fd, name, len);
