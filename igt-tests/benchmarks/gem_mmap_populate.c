@@ -258,41 +258,8 @@ static int dumb_create(int fd, uint64_t size, struct igt_gem_mmap_bo *bo)
 	return 0;
 }
 
-#define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
-
 static char shmem_enabled_saved[32];	/* the mode to restore at exit */
 static int huge_state = -1;		/* what set_huge() set last */
-
-/* The selected ("[within_size]") mode of a THP sysfs file, or "". */
-static void thp_selected(const char *path, char *mode, size_t len)
-{
-	char buf[128] = "", *l, *r;
-	FILE *f = fopen(path, "r");
-
-	mode[0] = 0;
-	if (!f)
-		return;
-	if (fgets(buf, sizeof(buf), f) && (l = strchr(buf, '[')) &&
-	    (r = strchr(l, ']'))) {
-		*r = 0;
-		snprintf(mode, len, "%s", l + 1);
-	}
-	fclose(f);
-}
-
-static int write_shmem_enabled(const char *mode)
-{
-	FILE *f = fopen(SHMEM_ENABLED, "w");
-	int err = 0;
-
-	if (!f)
-		return -errno;
-	if (fputs(mode, f) < 0)
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	return err;
-}
 
 /*
  * Huge pages for the buffers made and mapped next, or not: the kernel's
@@ -306,7 +273,7 @@ static int set_huge(bool huge)
 
 	if (huge_state == huge)
 		return 0;
-	err = write_shmem_enabled(huge ? "within_size" : "never");
+	err = igt_gem_mmap_set_shmem_enabled(huge ? "within_size" : "never");
 	if (err && huge)
 		return err;
 	opt.thp_disabled = !prctl(PR_SET_THP_DISABLE, !huge, 0, 0, 0) && !huge;
@@ -317,7 +284,7 @@ static int set_huge(bool huge)
 static void restore_shmem_enabled(void)
 {
 	if (shmem_enabled_saved[0] && huge_state >= 0)
-		write_shmem_enabled(shmem_enabled_saved);
+		igt_gem_mmap_set_shmem_enabled(shmem_enabled_saved);
 }
 
 static int buf_create(const struct target *t, uint64_t size, struct buf *b)
@@ -1081,8 +1048,8 @@ int main(int argc, char **argv)
 	}
 
 	/* 4 KiB pages for the reference too, as GEM mmaps have. */
-	thp_selected(SHMEM_ENABLED, shmem_enabled_saved,
-		     sizeof(shmem_enabled_saved));
+	igt_gem_mmap_thp_mode(IGT_GEM_MMAP_SHMEM_ENABLED, shmem_enabled_saved,
+			      sizeof(shmem_enabled_saved));
 	atexit(restore_shmem_enabled);
 	set_huge(false);
 

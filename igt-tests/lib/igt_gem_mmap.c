@@ -307,6 +307,54 @@ void *igt_gem_mmap_bo_map(const struct igt_gem_mmap_bo *bo, int prot,
  * maps everything itself (vc4).
  */
 /**
+ * igt_gem_mmap_thp_mode:
+ * @path: a transparent huge page sysfs file, such as
+ *        IGT_GEM_MMAP_SHMEM_ENABLED
+ * @mode: out, the mode selected there ("[never]" gives "never"), "" if
+ *        none can be read
+ * @len: size of @mode
+ */
+void igt_gem_mmap_thp_mode(const char *path, char *mode, size_t len)
+{
+	char buf[128] = "", *l = NULL, *r = NULL;
+	FILE *f = fopen(path, "r");
+
+	mode[0] = 0;
+	if (!f)
+		return;
+	if (fgets(buf, sizeof(buf), f))
+		l = strchr(buf, '[');
+	if (l)
+		r = strchr(l, ']');
+	if (r) {
+		*r = 0;
+		snprintf(mode, len, "%s", l + 1);
+	}
+	fclose(f);
+}
+
+/**
+ * igt_gem_mmap_set_shmem_enabled:
+ * @mode: "never", "within_size", ...
+ *
+ * Sets the huge page mode of the kernel's shmem mount, which GEM objects
+ * of most drivers (and memfds) live on. Returns 0 or -errno.
+ */
+int igt_gem_mmap_set_shmem_enabled(const char *mode)
+{
+	FILE *f = fopen(IGT_GEM_MMAP_SHMEM_ENABLED, "w");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(mode, f) < 0)
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
+/**
  * igt_gem_mmap_vgem_huge_pages:
  *
  * Whether vgem backs its BOs with huge pages (vgem.huge_pages=1): its BOs

@@ -61,6 +61,12 @@ void *igt_gem_mmap_bo_map(const struct igt_gem_mmap_bo *bo, int prot,
 unsigned int igt_gem_mmap_fault_pages(int fd);
 bool igt_gem_mmap_vgem_huge_pages(void);
 
+#define IGT_GEM_MMAP_THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+#define IGT_GEM_MMAP_SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+
+void igt_gem_mmap_thp_mode(const char *path, char *mode, size_t len);
+int igt_gem_mmap_set_shmem_enabled(const char *mode);
+
 /* What igt_gem_mmap_each_driver() hands each dynamic subtest. */
 struct igt_gem_mmap_test {
 	int fd;

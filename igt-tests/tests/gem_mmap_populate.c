@@ -130,43 +130,12 @@ static void assert_no_faults(void *p, size_t len, enum igt_gem_mmap_touch how)
 
 #define HUGE_BO_SIZE	(8u << 20)	/* four huge pages */
 #define HUGE_PAGE	(2u << 20)
-#define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
-#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
-
 static char saved_shmem_enabled[32];
-
-/* The selected mode of a THP sysfs file ("[never]"), "" if none. */
-static void thp_mode(const char *path, char *mode, size_t len)
-{
-	char buf[128] = "", *l, *r;
-	FILE *f = fopen(path, "r");
-
-	mode[0] = 0;
-	if (f) {
-		if (fgets(buf, sizeof(buf), f) && (l = strchr(buf, '[')) &&
-		    (r = strchr(l, ']'))) {
-			*r = 0;
-			snprintf(mode, len, "%s", l + 1);
-		}
-		fclose(f);
-	}
-}
-
-static bool set_shmem_enabled(const char *mode)
-{
-	FILE *f = fopen(SHMEM_ENABLED, "w");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fputs(mode, f) >= 0;
-	return !fclose(f) && ok;
-}
 
 static void restore_shmem_enabled(int sig)
 {
 	if (saved_shmem_enabled[0])
-		set_shmem_enabled(saved_shmem_enabled);
+		igt_gem_mmap_set_shmem_enabled(saved_shmem_enabled);
 }
 
 /* kB of shmem huge pages in use (/proc/meminfo ShmemHugePages). */
@@ -627,7 +596,8 @@ static void huge_pages_round(struct igt_gem_mmap_test *t, const char *mode)
 	bool huge;
 	char *p;
 
-	igt_assert_f(set_shmem_enabled(mode), "%s: %s: %m\n", SHMEM_ENABLED, mode);
+	igt_assert_f(!igt_gem_mmap_set_shmem_enabled(mode), "%s: %s: %m\n",
+		     IGT_GEM_MMAP_SHMEM_ENABLED, mode);
 	/* Some drivers allocate at creation (virtio-gpu), most at first use. */
 	kb = shmem_huge_kb();
 	igt_gem_mmap_bo_create(t->fd, size, &bo);
@@ -687,13 +657,14 @@ static void test_huge_pages(struct igt_gem_mmap_test *t)
 	char mode[32];
 
 	require_populate(t->fd);
-	thp_mode(THP_ENABLED, mode, sizeof(mode));
+	igt_gem_mmap_thp_mode(IGT_GEM_MMAP_THP_ENABLED, mode, sizeof(mode));
 	igt_require_f(!strcmp(mode, "always"),
 		      "transparent_hugepage/enabled is \"%s\", not always\n", mode);
 	if (!saved_shmem_enabled[0]) {
-		thp_mode(SHMEM_ENABLED, saved_shmem_enabled,
-			 sizeof(saved_shmem_enabled));
-		igt_require_f(saved_shmem_enabled[0], "no %s\n", SHMEM_ENABLED);
+		igt_gem_mmap_thp_mode(IGT_GEM_MMAP_SHMEM_ENABLED, saved_shmem_enabled,
+				      sizeof(saved_shmem_enabled));
+		igt_require_f(saved_shmem_enabled[0], "no %s\n",
+			      IGT_GEM_MMAP_SHMEM_ENABLED);
 		igt_install_exit_handler(restore_shmem_enabled);
 	}
 	huge_pages_round(t, "never");
