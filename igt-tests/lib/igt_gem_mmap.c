@@ -66,29 +66,43 @@ static int open_card_of(unsigned int card, unsigned int chipset)
 	return __drm_open_device(path, chipset);
 }
 
-/* DRM fd of card node /dev/dri/card@card, of any driver, or -1. */
-static int open_card(unsigned int card)
+/*
+ * The DRM driver name of each card node, "" where there is none: read once
+ * per process. Each open and close of a card runs its fbdev restore (a
+ * modeset) when no one else has it open, so the iterator opens a card only
+ * to hand it out.
+ */
+static const char *card_name(unsigned int card)
 {
-	return open_card_of(card, DRIVER_ANY);
+	static char names[MAX_OTHER_CARDS][32];
+	static bool scanned;
+
+	if (!scanned) {
+		for (unsigned int n = 0; n < MAX_OTHER_CARDS; n++) {
+			char path[32];
+			int fd;
+
+			snprintf(path, sizeof(path), "/dev/dri/card%u", n);
+			fd = open(path, O_RDWR | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			driver_name(fd, names[n], sizeof(names[n]));
+			close(fd);
+		}
+		scanned = true;
+	}
+	return names[card];
 }
 
 /* Whether @name is a driver of drivers[], or that of another card before @card. */
 static bool seen_before(const char *name, unsigned int card)
 {
-	char other[32];
-
 	for (unsigned int i = 0; i < ARRAY_SIZE(drivers); i++) {
 		if (!strcmp(drivers[i].name, name))
 			return true;
 	}
 	for (unsigned int n = 0; n < card; n++) {
-		int fd = open_card(n);
-
-		if (fd < 0)
-			continue;
-		driver_name(fd, other, sizeof(other));
-		close(fd);
-		if (!strcmp(other, name))
+		if (!strcmp(card_name(n), name))
 			return true;
 	}
 	return false;
@@ -118,13 +132,13 @@ int igt_gem_mmap_next_device(unsigned int *idx, char *name, size_t len)
 		unsigned int i = (*idx)++;
 
 		for (unsigned int card = 0; card < MAX_OTHER_CARDS; card++) {
-			fd = open_card_of(card, drivers[i].chipset);
-			if (fd < 0)
+			if (strcmp(card_name(card), drivers[i].name))
 				continue;
-			driver_name(fd, name, len);
-			if (!strcmp(name, drivers[i].name))
+			fd = open_card_of(card, drivers[i].chipset);
+			if (fd >= 0) {
+				snprintf(name, len, "%s", drivers[i].name);
 				return fd;
-			close(fd);
+			}
 		}
 		if (drivers[i].chipset == DRIVER_VGEM) {
 			fd = __drm_open_driver(DRIVER_VGEM);
@@ -139,13 +153,13 @@ int igt_gem_mmap_next_device(unsigned int *idx, char *name, size_t len)
 	       *idx < ARRAY_SIZE(drivers) + MAX_OTHER_CARDS) {
 		unsigned int card = (*idx)++ - ARRAY_SIZE(drivers);
 
-		fd = open_card(card);
-		if (fd < 0)
+		if (!card_name(card)[0] || seen_before(card_name(card), card))
 			continue;
-		driver_name(fd, name, len);
-		if (!seen_before(name, card))
+		fd = open_card_of(card, DRIVER_ANY);
+		if (fd >= 0) {
+			snprintf(name, len, "%s", card_name(card));
 			return fd;
-		close(fd);
+		}
 	}
 	*idx = ARRAY_SIZE(drivers) + MAX_OTHER_CARDS;
 
