@@ -328,6 +328,21 @@ static void test_split(struct igt_gem_mmap_test *t)
 	igt_assert_eq(munmap(p, size), 0);
 }
 
+/*
+ * A child populates the inherited mapping @p for writing, takes no fault
+ * writing @seed's pattern through it, and the parent reads that pattern.
+ */
+static void child_populates_and_writes(char *p, size_t size, uint32_t seed)
+{
+	igt_fork(child, 1) {
+		igt_assert_madvise(0, p, size, MADV_POPULATE_WRITE);
+		assert_no_faults(p, size, IGT_GEM_MMAP_WRITE);
+		igt_gem_mmap_fill(p, size, seed);
+	}
+	igt_waitchildren();
+	igt_assert(igt_gem_mmap_check(p, size, seed));
+}
+
 static void test_fork(struct igt_gem_mmap_test *t)
 {
 	const size_t size = t->bo.size;
@@ -335,13 +350,7 @@ static void test_fork(struct igt_gem_mmap_test *t)
 
 	require_populate(t->fd);
 	p = igt_gem_mmap_bo_map(&t->bo, RW, MAP_SHARED);
-	igt_fork(child, 1) {
-		igt_assert_madvise(0, p, size, MADV_POPULATE_WRITE);
-		assert_no_faults(p, size, IGT_GEM_MMAP_WRITE);
-		igt_gem_mmap_fill(p, size, 0x77000000);
-	}
-	igt_waitchildren();
-	igt_assert(igt_gem_mmap_check(p, size, 0x77000000));
+	child_populates_and_writes(p, size, 0x77000000);
 	igt_assert_eq(munmap(p, size), 0);
 }
 
@@ -631,13 +640,7 @@ static void huge_pages_round(struct igt_gem_mmap_test *t, const char *mode)
 	igt_assert(igt_gem_mmap_check(p, size, 0x12000000));
 
 	/* A child populates, writes; the parent sees it. */
-	igt_fork(child, 1) {
-		igt_assert_madvise(0, p, size, MADV_POPULATE_WRITE);
-		assert_no_faults(p, size, IGT_GEM_MMAP_WRITE);
-		igt_gem_mmap_fill(p, size, 0x13000000);
-	}
-	igt_waitchildren();
-	igt_assert(igt_gem_mmap_check(p, size, 0x13000000));
+	child_populates_and_writes(p, size, 0x13000000);
 
 	/* Split inside the first huge page, and mprotect() in the second. */
 	igt_assert_eq(munmap(p + PAGE, PAGE), 0);
