@@ -8,6 +8,7 @@ BUILD=${BUILD:-$TOP/build}
 KSRC=${KSRC:-$BUILD/linux}		# assembled kernel tree (a git repository)
 BASE_TAG=v6.12.117-base			# pristine Debian linux-source-6.12 import
 KVER=6.12.117
+KDEBVER=$KVER-1~deb12u1		# Debian version of the pinned packages
 KPKG=linux-source-6.12
 KTARBALL=/usr/src/linux-source-6.12.tar.xz
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/drm-gem-populate
