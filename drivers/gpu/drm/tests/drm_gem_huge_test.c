@@ -40,7 +40,6 @@ static const struct drm_driver huge_test_driver = {
 struct huge_test {
 	struct file *file;
 	struct drm_gem_shmem_object *shmem;
-	u64 offset;				/* fake mmap offset */
 };
 
 KUNIT_DEFINE_ACTION_WRAPPER(drm_gem_object_put_wrapper, drm_gem_object_put,
@@ -51,7 +50,6 @@ static int huge_test_init(struct kunit *test)
 	struct drm_device *drm;
 	struct huge_test *t;
 	struct device *dev;
-	u32 handle;
 	int ret;
 
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
@@ -73,13 +71,7 @@ static int huge_test_init(struct kunit *test)
 	ret = kunit_add_action_or_reset(test, drm_gem_object_put_wrapper,
 					&t->shmem->base);
 	KUNIT_ASSERT_EQ(test, ret, 0);
-	KUNIT_ASSERT_EQ(test, drm_gem_create_mmap_offset(&t->shmem->base), 0);
-	t->offset = drm_vma_node_offset_addr(&t->shmem->base.vma_node);
-
-	/* A handle grants the file access to the object's mmap offset. */
-	t->file = drm_kunit_helper_open_file(test, drm->primary, O_RDWR);
-	ret = drm_gem_handle_create(t->file->private_data, &t->shmem->base, &handle);
-	KUNIT_ASSERT_EQ(test, ret, 0);
+	t->file = drm_kunit_helper_gem_file(test, &t->shmem->base);
 
 	return 0;
 }
@@ -88,12 +80,9 @@ static unsigned long huge_test_mmap(struct kunit *test, unsigned long prot,
 				    unsigned long flags)
 {
 	struct huge_test *t = test->priv;
-	unsigned long addr;
 
-	addr = kunit_vm_mmap(test, t->file, 0, HUGE_TEST_SIZE, prot, flags, t->offset);
-	KUNIT_ASSERT_FALSE_MSG(test, !addr || IS_ERR_VALUE(addr),
-			       "mmap failed: %ld", (long)addr);
-	return addr;
+	return drm_kunit_helper_gem_mmap(test, t->file, &t->shmem->base, HUGE_TEST_SIZE,
+					 prot, flags);
 }
 
 /* Once the object has its pages: skip where tmpfs could not give huge ones. */
@@ -121,17 +110,12 @@ static int huge_test_check(struct kunit *test, unsigned long addr, int first,
 
 	ptes = kunit_kcalloc(test, n, sizeof(*ptes), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ptes);
-	present = drm_kunit_helper_user_ptes(addr + first * PAGE_SIZE, n, ptes);
-	for (i = 0; i < n; i++) {
-		if (!ptes[i].present)
-			continue;
-		KUNIT_EXPECT_EQ_MSG(test, ptes[i].pfn,
-				    page_to_pfn(t->shmem->pages[first + i]),
-				    "page %d maps the wrong object page", first + i);
-		KUNIT_EXPECT_EQ_MSG(test, ptes[i].huge, huge,
-				    "page %d: huge entry %d, expected %d",
-				    first + i, ptes[i].huge, huge);
-	}
+	present = drm_kunit_helper_expect_ptes(test, addr + first * PAGE_SIZE,
+					       t->shmem->pages + first, n, ptes);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, !ptes[i].present || ptes[i].huge == huge,
+				      "page %d: huge entry %d, expected %d",
+				      first + i, ptes[i].huge, huge);
 	return present;
 }
 

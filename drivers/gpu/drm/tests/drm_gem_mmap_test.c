@@ -83,7 +83,6 @@ struct populate_test {
 	 * mappings' file until then.
 	 */
 	struct drm_gem_object_funcs *funcs;
-	u64 offset;				/* fake mmap offset */
 };
 
 KUNIT_DEFINE_ACTION_WRAPPER(drm_gem_object_put_wrapper, drm_gem_object_put,
@@ -93,9 +92,7 @@ static int populate_test_init(struct kunit *test)
 {
 	const struct populate_param *param = test->param_value;
 	struct populate_test *t;
-	struct drm_file *priv;
 	struct device *dev;
-	u32 handle;
 	int ret;
 
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
@@ -122,31 +119,9 @@ static int populate_test_init(struct kunit *test)
 	if (param && param->fallback)
 		t->funcs->populate = NULL;
 	t->shmem->base.funcs = t->funcs;
-
-	ret = drm_gem_create_mmap_offset(&t->shmem->base);
-	KUNIT_ASSERT_EQ(test, ret, 0);
-	t->offset = drm_vma_node_offset_addr(&t->shmem->base.vma_node);
-
-	t->file = drm_kunit_helper_open_file(test, t->drm->primary, O_RDWR);
-
-	/* A handle grants the file access to the object's mmap offset. */
-	priv = t->file->private_data;
-	ret = drm_gem_handle_create(priv, &t->shmem->base, &handle);
-	KUNIT_ASSERT_EQ(test, ret, 0);
+	t->file = drm_kunit_helper_gem_file(test, &t->shmem->base);
 
 	return 0;
-}
-
-static unsigned long populate_test_mmap_at(struct kunit *test, u64 offset,
-					   unsigned long prot, unsigned long flags)
-{
-	struct populate_test *t = test->priv;
-	unsigned long addr;
-
-	addr = kunit_vm_mmap(test, t->file, 0, TEST_SIZE, prot, flags, offset);
-	KUNIT_ASSERT_FALSE_MSG(test, !addr || IS_ERR_VALUE(addr),
-			       "mmap failed: %ld", (long)addr);
-	return addr;
 }
 
 static unsigned long populate_test_mmap(struct kunit *test, unsigned long prot,
@@ -154,7 +129,8 @@ static unsigned long populate_test_mmap(struct kunit *test, unsigned long prot,
 {
 	struct populate_test *t = test->priv;
 
-	return populate_test_mmap_at(test, t->offset, prot, flags);
+	return drm_kunit_helper_gem_mmap(test, t->file, &t->shmem->base, TEST_SIZE,
+					 prot, flags);
 }
 
 /*
@@ -171,17 +147,11 @@ static int populate_test_count_ptes(struct kunit *test, unsigned long addr,
 
 	ptes = kunit_kcalloc(test, npages, sizeof(*ptes), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ptes);
-	present = drm_kunit_helper_user_ptes(addr, npages, ptes);
-	for (i = 0; i < npages; i++) {
-		if (!ptes[i].present)
-			continue;
-		KUNIT_EXPECT_EQ_MSG(test, ptes[i].pfn,
-				    page_to_pfn(t->shmem->pages[first + i]),
-				    "page %d maps the wrong object page", i);
-		if (writable)
-			KUNIT_EXPECT_TRUE_MSG(test, ptes[i].writable,
-					      "page %d is not writable", i);
-	}
+	present = drm_kunit_helper_expect_ptes(test, addr, t->shmem->pages + first,
+					       npages, ptes);
+	for (i = 0; writable && i < npages; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, !ptes[i].present || ptes[i].writable,
+				      "page %d is not writable", i);
 
 	return present;
 }
@@ -868,8 +838,8 @@ static void drm_gem_advise_test_dontneed_prefilled(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	((u32 *)dma->vaddr)[PAGE_SIZE / sizeof(u32)] = 0xd0d0cafe;
 
-	addr = populate_test_mmap_at(test, drm_vma_node_offset_addr(&dma->base.vma_node),
-				     PROT_READ | PROT_WRITE, MAP_SHARED);
+	addr = drm_kunit_helper_gem_mmap(test, t->file, &dma->base, TEST_SIZE,
+					 PROT_READ | PROT_WRITE, MAP_SHARED);
 	KUNIT_ASSERT_EQ(test, get_user(val, (u32 __user *)(addr + PAGE_SIZE)), 0);
 	KUNIT_EXPECT_EQ(test, val, 0xd0d0cafe);
 	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_DONTNEED), -EINVAL);
@@ -1029,8 +999,8 @@ static void drm_gem_advise_test_shrinker(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, drm_gem_handle_create(priv, &needed->base, &handle), 0);
 
 	addr = populate_test_mmap(test, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE);
-	addr2 = populate_test_mmap_at(test, drm_vma_node_offset_addr(&needed->base.vma_node),
-				      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE);
+	addr2 = drm_kunit_helper_gem_mmap(test, t->file, &needed->base, TEST_SIZE,
+					  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE);
 	KUNIT_ASSERT_NOT_NULL(test, needed->pages);
 	KUNIT_EXPECT_EQ(test, advise_test_madvise(addr, TEST_SIZE, MADV_FREE), 0);
 

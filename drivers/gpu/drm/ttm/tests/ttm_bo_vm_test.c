@@ -78,7 +78,6 @@ struct ttm_bo_vm_test {
 	enum ttm_caching caching;
 	/* "VRAM": RAM that the I/O placement's io_mem_reserve() points at */
 	struct page *vram;
-	u64 offset;			/* the BO's fake mmap offset */
 };
 
 static struct ttm_tt *ttm_bo_vm_test_tt_create(struct ttm_buffer_object *bo,
@@ -178,7 +177,6 @@ static int ttm_bo_vm_test_init(struct kunit *test)
 	struct ttm_placement placement = { .num_placement = 1, .placement = &place };
 	struct ttm_bo_vm_test *t;
 	struct device *dev;
-	u32 handle;
 	int ret;
 
 	struct drm_device *drm;
@@ -219,12 +217,9 @@ static int ttm_bo_vm_test_init(struct kunit *test)
 	ret = kunit_add_action_or_reset(test, ttm_bo_vm_test_gem_put, &t->bo->base);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	KUNIT_ASSERT_EQ(test, t->bo->resource->mem_type, place.mem_type);
-	t->offset = drm_vma_node_offset_addr(&t->bo->base.vma_node);
 
 	/* Put before the BO and the device: drops the handle's reference. */
-	t->file = drm_kunit_helper_open_file(test, t->drm->primary, O_RDWR);
-	ret = drm_gem_handle_create(t->file->private_data, &t->bo->base, &handle);
-	KUNIT_ASSERT_EQ(test, ret, 0);
+	t->file = drm_kunit_helper_gem_file(test, &t->bo->base);
 
 	return 0;
 }
@@ -232,13 +227,9 @@ static int ttm_bo_vm_test_init(struct kunit *test)
 static unsigned long ttm_bo_vm_test_mmap(struct kunit *test, unsigned long flags)
 {
 	struct ttm_bo_vm_test *t = test->priv;
-	unsigned long addr;
 
-	addr = kunit_vm_mmap(test, t->file, 0, BO_SIZE, PROT_READ | PROT_WRITE,
-			     MAP_SHARED | flags, t->offset);
-	KUNIT_ASSERT_FALSE_MSG(test, !addr || IS_ERR_VALUE(addr),
-			       "mmap failed: %ld", (long)addr);
-	return addr;
+	return drm_kunit_helper_gem_mmap(test, t->file, &t->bo->base, BO_SIZE,
+					 PROT_READ | PROT_WRITE, MAP_SHARED | flags);
 }
 
 /* The page frame that page @i of the BO is at. */
