@@ -230,16 +230,32 @@ static void drm_gem_populate_test_write_dirty(struct kunit *test)
 }
 
 /*
+ * Write i + 1 to the first word of pages [@first, @last) of the mapping at
+ * @addr, through the user mapping as a CPU access would. Returns the faults
+ * that took: the task's fault counters, which handle_mm_fault() increments.
+ */
+static unsigned long populate_test_write_pages(struct kunit *test, unsigned long addr,
+					       int first, int last)
+{
+	unsigned long faults = current->min_flt + current->maj_flt;
+	int i;
+
+	for (i = first; i < last; i++)
+		KUNIT_ASSERT_EQ(test, put_user(i + 1, (u32 __user *)(addr + i * PAGE_SIZE)), 0);
+
+	return current->min_flt + current->maj_flt - faults;
+}
+
+/*
  * The first write to a page after MADV_POPULATE_WRITE does not fault, where
  * the CPU keeps the dirty bit in software too (arm64 cores without hardware
  * DBM: make check runs this on QEMU's Cortex-A53), and lands in the object.
- * Writes to pages not populated fault, counted the same way (the task's
- * fault counters, which handle_mm_fault() increments): the control.
+ * Writes to pages not populated fault, counted the same way: the control.
  */
 static void drm_gem_populate_test_write_no_fault(struct kunit *test)
 {
 	struct populate_test *t = test->priv;
-	unsigned long addr, faults;
+	unsigned long addr;
 	u32 *vaddr;
 	int i, ret;
 
@@ -247,15 +263,9 @@ static void drm_gem_populate_test_write_no_fault(struct kunit *test)
 	ret = do_madvise(current->mm, addr, TEST_SIZE / 2, MADV_POPULATE_WRITE);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 
-	faults = current->min_flt + current->maj_flt;
-	for (i = 0; i < TEST_PAGES / 2; i++)
-		KUNIT_ASSERT_EQ(test, put_user(i + 1, (u32 __user *)(addr + i * PAGE_SIZE)), 0);
-	KUNIT_EXPECT_EQ(test, current->min_flt + current->maj_flt - faults, 0);
-
-	faults = current->min_flt + current->maj_flt;
-	for (; i < TEST_PAGES; i++)
-		KUNIT_ASSERT_EQ(test, put_user(i + 1, (u32 __user *)(addr + i * PAGE_SIZE)), 0);
-	KUNIT_EXPECT_GE(test, current->min_flt + current->maj_flt - faults, TEST_PAGES / 2);
+	KUNIT_EXPECT_EQ(test, populate_test_write_pages(test, addr, 0, TEST_PAGES / 2), 0);
+	KUNIT_EXPECT_GE(test, populate_test_write_pages(test, addr, TEST_PAGES / 2, TEST_PAGES),
+			TEST_PAGES / 2);
 
 	for (i = 0; i < TEST_PAGES; i++) {
 		vaddr = kmap_local_page(t->shmem->pages[i]);
